@@ -1,0 +1,215 @@
+/**
+ * Table I/O for the DynamoDB adapter: every request the store makes goes
+ * through here, so every one asks for ReturnConsumedCapacity TOTAL and adds
+ * what it cost to one meter.
+ *
+ * - BatchWriteItem takes at most 25 requests per call and BatchGetItem 100 keys
+ *   (16 MB either way); both may hand back unprocessed work, retried here with
+ *   exponential backoff (DynamoDB API reference, BatchWriteItem / BatchGetItem).
+ * - A Query page stops at 1 MB; queryAll and queryPage follow LastEvaluatedKey.
+ * - A failed conditional write is billed by DynamoDB but the error carries no
+ *   ConsumedCapacity: it is estimated from the size of the item we sent.
+ */
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type ConsumedCapacity,
+  type DynamoDBClient,
+  type QueryCommandInput,
+  type UpdateItemCommandInput,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { decodeCursor, encodeCursor, itemBytes, type Item } from './codec.ts';
+
+/** Capacity units consumed since the last reset (RCU, WCU). */
+export interface Capacity {
+  read: number;
+  write: number;
+}
+
+export type Condition = { expression: string; names?: Record<string, string>; values?: Item };
+type QueryInput = Omit<QueryCommandInput, 'TableName' | 'ReturnConsumedCapacity' | 'ExclusiveStartKey'>;
+type UpdateInput = Omit<UpdateItemCommandInput, 'TableName' | 'ReturnConsumedCapacity'>;
+
+const BATCH_WRITE_MAX = 25;
+const BATCH_GET_MAX = 100;
+const MAX_RETRIES = 10;
+const PARALLEL_CALLS = 8;
+
+const isConditionFailure = (e: unknown): boolean => (e as Error)?.name === 'ConditionalCheckFailedException';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const backoff = (attempt: number): number => Math.min(25 * 2 ** attempt, 2000) * (0.5 + Math.random() / 2);
+const keyString = (k: Item): string => `${k.pk?.S}\u0000${k.sk?.S}`;
+
+/** Run fn over items with at most `limit` calls in flight; results in input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+function chunk<T>(xs: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+export class TableIo {
+  constructor(
+    readonly client: DynamoDBClient,
+    readonly tableName: string,
+    readonly capacity: Capacity,
+  ) {}
+
+  private meter(kind: keyof Capacity, cc: ConsumedCapacity | ConsumedCapacity[] | undefined): void {
+    for (const c of Array.isArray(cc) ? cc : cc ? [cc] : []) this.capacity[kind] += c.CapacityUnits ?? 0;
+  }
+
+  async get(key: Item, consistent: boolean): Promise<Item | undefined> {
+    const res = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: key, ConsistentRead: consistent, ReturnConsumedCapacity: 'TOTAL' }),
+    );
+    this.meter('read', res.ConsumedCapacity);
+    return res.Item;
+  }
+
+  /** Put, optionally conditional; false when the condition failed. */
+  async put(item: Item, condition?: Condition): Promise<boolean> {
+    try {
+      const res = await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: item,
+          ReturnConsumedCapacity: 'TOTAL',
+          ...(condition && {
+            ConditionExpression: condition.expression,
+            ExpressionAttributeNames: condition.names,
+            ExpressionAttributeValues: condition.values,
+          }),
+        }),
+      );
+      this.meter('write', res.ConsumedCapacity);
+      return true;
+    } catch (e) {
+      if (!condition || !isConditionFailure(e)) throw e;
+      this.capacity.write += Math.max(1, Math.ceil(itemBytes(item) / 1024));
+      return false;
+    }
+  }
+
+  /** UpdateItem; the new item (ReturnValues ALL_NEW) or null when the condition failed. */
+  async update(input: UpdateInput): Promise<Item | null> {
+    try {
+      const res = await this.client.send(
+        new UpdateItemCommand({ ...input, TableName: this.tableName, ReturnValues: 'ALL_NEW', ReturnConsumedCapacity: 'TOTAL' }),
+      );
+      this.meter('write', res.ConsumedCapacity);
+      return res.Attributes ?? {};
+    } catch (e) {
+      if (!input.ConditionExpression || !isConditionFailure(e)) throw e;
+      this.capacity.write += 1;
+      return null;
+    }
+  }
+
+  async query(input: QueryInput, start?: Item): Promise<{ items: Item[]; last?: Item }> {
+    const res = await this.client.send(
+      new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start, ReturnConsumedCapacity: 'TOTAL' }),
+    );
+    this.meter('read', res.ConsumedCapacity);
+    return { items: res.Items ?? [], ...(res.LastEvaluatedKey && { last: res.LastEvaluatedKey }) };
+  }
+
+  /** Every item the query matches, following 1 MB pages (and Limit, if set, per page). */
+  async queryAll(input: QueryInput, max = Infinity): Promise<Item[]> {
+    const out: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.query(input, start);
+      out.push(...page.items);
+      start = page.last;
+    } while (start && out.length < max);
+    return out.length > max ? out.slice(0, max) : out;
+  }
+
+  /**
+   * One page for a public listing. Reads until it holds limit + 1 matches (or
+   * the partition ends) so a cursor is returned only when another item exists;
+   * the cursor is the key of the last returned item.
+   */
+  async queryPage(
+    input: QueryInput,
+    opts: { limit: number; cursor?: string; keyNames: readonly string[]; partition: [string, string] },
+  ): Promise<{ items: Item[]; cursor?: string }> {
+    let start = opts.cursor === undefined ? undefined : decodeCursor(opts.cursor, opts.keyNames, opts.partition);
+    const items: Item[] = [];
+    do {
+      const want = opts.limit + 1 - items.length;
+      const page = await this.query({ ...input, Limit: input.FilterExpression ? Math.max(want, 100) : want }, start);
+      items.push(...page.items);
+      start = page.last;
+    } while (start && items.length <= opts.limit);
+    if (items.length <= opts.limit) return { items };
+    const kept = items.slice(0, opts.limit);
+    return { items: kept, cursor: encodeCursor(kept[kept.length - 1]!, opts.keyNames) };
+  }
+
+  /** Independent puts/deletes, 25 per call, a few calls in flight, unprocessed items retried. */
+  async batchWrite(requests: WriteRequest[]): Promise<void> {
+    // One call may not name the same key twice; the last request for a key wins.
+    const byKey = new Map<string, WriteRequest>();
+    for (const r of requests) byKey.set(keyString(r.PutRequest?.Item ?? r.DeleteRequest?.Key ?? {}), r);
+    await mapLimit(chunk([...byKey.values()], BATCH_WRITE_MAX), PARALLEL_CALLS, async (part) => {
+      let pending = part;
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > MAX_RETRIES) throw new Error(`store: BatchWriteItem left ${pending.length} items unprocessed`);
+        if (attempt > 0) await sleep(backoff(attempt));
+        const res = await this.client.send(
+          new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending }, ReturnConsumedCapacity: 'TOTAL' }),
+        );
+        this.meter('write', res.ConsumedCapacity);
+        pending = res.UnprocessedItems?.[this.tableName] ?? [];
+      }
+    });
+  }
+
+  /** Items for the given keys (deduplicated), 100 per call, unprocessed keys retried; order not kept. */
+  async batchGet(keys: Item[], consistent: boolean): Promise<Item[]> {
+    const unique = [...new Map(keys.map((k) => [keyString(k), k])).values()];
+    const pages = await mapLimit(chunk(unique, BATCH_GET_MAX), PARALLEL_CALLS, async (part) => {
+      const found: Item[] = [];
+      let pending = part;
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > MAX_RETRIES) throw new Error(`store: BatchGetItem left ${pending.length} keys unprocessed`);
+        if (attempt > 0) await sleep(backoff(attempt));
+        const res = await this.client.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: consistent } },
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        );
+        this.meter('read', res.ConsumedCapacity);
+        found.push(...(res.Responses?.[this.tableName] ?? []));
+        pending = res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+      return found;
+    });
+    return pages.flat();
+  }
+
+  /** Run independent single-item calls with bounded parallelism. */
+  parallel<T, R>(xs: readonly T[], fn: (x: T) => Promise<R>): Promise<R[]> {
+    return mapLimit(xs, PARALLEL_CALLS, fn);
+  }
+}

@@ -1,0 +1,512 @@
+/**
+ * The DynamoDB adapter of the store port (port.ts), for AWS and for dynalite.
+ *
+ * One table, pk/sk strings, one index for the event listing; keys and item
+ * shapes are in items.ts, the access patterns and their costs in README.md.
+ * No transactions and no streams (dynalite has neither): every method is one
+ * conditional write, or independent idempotent writes ordered so that a crash
+ * between two of them leaves nothing visible that is incomplete (batch parts
+ * and proposal chunks before their head item; API key listing before lookup).
+ * Every request reports ConsumedCapacity, summed in `capacity`.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ledgerFail } from '../ledger/errors.ts';
+import {
+  IDEMPOTENCY_TTL_SECONDS,
+  MEMBERS_PER_CHUNK,
+  N,
+  PENDING_SHARDS,
+  S,
+  bytes,
+  corrupt,
+  epochSeconds,
+  height12,
+  hex64,
+  invalid,
+  isHex64,
+  keyPart,
+  keyTail,
+  nonNegInt,
+  num,
+  pageLimit,
+  str,
+  timestamp,
+  type Item,
+} from './codec.ts';
+import { TableIo, type Capacity } from './dynamo-io.ts';
+import {
+  agencyFrom,
+  agencyItem,
+  apiKeyAttributes,
+  apiKeyFrom,
+  batchFrom,
+  batchItems,
+  batchPartCount,
+  blockFrom,
+  blockItem,
+  eventFrom,
+  eventItem,
+  historyFrom,
+  historyItem,
+  keys,
+  membersAttributes,
+  membersFrom,
+  pendingFrom,
+  pendingItem,
+  publicationFrom,
+  publicationItem,
+  validatorStateFrom,
+  validatorStateItem,
+} from './items.ts';
+import type * as P from './port.ts';
+import { EVENTS_INDEX, TTL_ATTRIBUTE } from './table.ts';
+
+const NOT_EXISTS = { expression: 'attribute_not_exists(pk)' };
+const HASH = 32;
+const MAX_LEVEL = 63;
+
+export class DynamoStore implements P.Store {
+  /** Capacity units consumed by this instance since construction or resetCapacity(). */
+  readonly capacity: Capacity = { read: 0, write: 0 };
+  private readonly io: TableIo;
+
+  constructor(client: DynamoDBClient, readonly tableName: string) {
+    this.io = new TableIo(client, tableName, this.capacity);
+  }
+
+  resetCapacity(): void {
+    this.capacity.read = 0;
+    this.capacity.write = 0;
+  }
+
+  // ---- agencies and API keys ------------------------------------------------
+
+  /** Conditional put; repeating an identical create is a no-op, a different agency under the id is refused. */
+  async createAgency(agency: P.Agency): Promise<void> {
+    keyPart('agency id', agency.id);
+    if (await this.io.put(agencyItem(agency), NOT_EXISTS)) return;
+    const existing = await this.getAgency(agency.id);
+    if (existing?.name !== agency.name || existing.createdAt !== agency.createdAt) invalid(`agency ${agency.id} already exists`);
+  }
+
+  async getAgency(id: string): Promise<P.Agency | null> {
+    const it = await this.io.get(keys.agency(keyPart('agency id', id)), true);
+    return it ? agencyFrom(it) : null;
+  }
+
+  /** Listing copy first, then the lookup copy that makes the key usable. */
+  async putApiKey(key: P.ApiKey): Promise<void> {
+    keyPart('key id', key.keyId);
+    keyPart('agency id', key.agencyId);
+    hex64('key hash', key.keyHash);
+    const attrs = apiKeyAttributes(key);
+    await this.io.put({ ...keys.agencyKey(key.agencyId, key.keyId), ...attrs });
+    await this.io.put({ ...keys.apiKey(key.keyHash), ...attrs });
+  }
+
+  /** Strongly consistent, so a revocation is honoured at once. */
+  async getApiKeyByHash(keyHash: string): Promise<P.ApiKey | null> {
+    if (!isHex64(keyHash)) return null;
+    const it = await this.io.get(keys.apiKey(keyHash), true);
+    return it ? apiKeyFrom(it) : null;
+  }
+
+  async listApiKeys(agencyId: string): Promise<P.ApiKey[]> {
+    const items = await this.io.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': S(`AGENCY#${keyPart('agency id', agencyId)}`), ':p': S('KEY#') },
+      ConsistentRead: true,
+    });
+    return items.map(apiKeyFrom);
+  }
+
+  /** Sets revokedAt on both copies (first revocation time wins); false when the agency has no such key. */
+  async revokeApiKey(agencyId: string, keyId: string, at: P.Timestamp): Promise<boolean> {
+    const update = {
+      UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at)',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':at': S(at) },
+    };
+    const listed = await this.io.update({ Key: keys.agencyKey(keyPart('agency id', agencyId), keyPart('key id', keyId)), ...update });
+    if (listed === null) return false;
+    await this.io.update({ Key: keys.apiKey(str(listed, 'keyHash')), ...update });
+    return true;
+  }
+
+  // ---- intake ---------------------------------------------------------------------
+
+  /** Conditional on absence or expiry (TTL deletion lags, so an expired record counts as absent). */
+  async claimIdempotencyKey(
+    rec: P.IdempotencyRecord,
+  ): Promise<{ created: true } | { created: false; existing: P.IdempotencyRecord }> {
+    const key = keys.idempotency(keyPart('agency id', rec.agencyId), keyTail('idempotency key', rec.key));
+    const now = epochSeconds(timestamp('createdAt', rec.createdAt));
+    const item: Item = {
+      ...key,
+      requestHash: S(rec.requestHash),
+      batchId: S(rec.batchId),
+      createdAt: S(rec.createdAt),
+      [TTL_ATTRIBUTE]: N(now + IDEMPOTENCY_TTL_SECONDS),
+    };
+    const condition = {
+      expression: 'attribute_not_exists(pk) OR #ttl < :now',
+      names: { '#ttl': TTL_ATTRIBUTE },
+      values: { ':now': N(now) },
+    };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await this.io.put(item, condition)) return { created: true };
+      const it = await this.io.get(key, true);
+      if (it) {
+        const existing = { agencyId: rec.agencyId, key: rec.key, requestHash: str(it, 'requestHash'), batchId: str(it, 'batchId'), createdAt: str(it, 'createdAt') };
+        return { created: false, existing };
+      }
+    }
+    throw new Error('store: idempotency record keeps changing');
+  }
+
+  /** Parts first, head last (the head is what makes the batch visible); plain puts, so repeating is a no-op. */
+  async putBatch(batch: P.Batch): Promise<void> {
+    keyPart('batch id', batch.id);
+    keyPart('agency id', batch.agencyId);
+    timestamp('arrivedAt', batch.arrivedAt);
+    nonNegInt('count', batch.count);
+    bytes('hashes', batch.hashes, HASH * batch.count);
+    bytes('root', batch.root, HASH);
+    if (batch.entries !== undefined && (!Array.isArray(batch.entries) || batch.entries.length !== batch.count)) {
+      invalid('entries must have one element per hash');
+    }
+    const { head, parts } = batchItems(batch);
+    if (parts.length > 0) await this.io.batchWrite(parts.map((Item) => ({ PutRequest: { Item } })));
+    await this.io.put(head);
+  }
+
+  async putPending(p: P.PendingBatch): Promise<void> {
+    keyPart('batch id', p.batchId);
+    keyPart('agency id', p.agencyId);
+    timestamp('arrivedAt', p.arrivedAt);
+    nonNegInt('count', p.count);
+    bytes('root', p.root, HASH);
+    await this.io.put(pendingItem(p));
+  }
+
+  async putHistory(agencyId: string, recordKey: string, entries: P.HistoryEntry[]): Promise<void> {
+    keyPart('agency id', agencyId);
+    if (typeof recordKey !== 'string' || recordKey.length === 0) invalid('recordKey must be a non-empty string');
+    const pk = keys.historyPk(agencyId, recordKey);
+    for (const e of entries) {
+      keyTail('anchorId', e.anchorId);
+      hex64('hash', e.hash);
+      timestamp('arrivedAt', e.arrivedAt);
+    }
+    await this.io.batchWrite(entries.map((e) => ({ PutRequest: { Item: historyItem(pk, e) } })));
+  }
+
+  /** Eventually consistent head (batches are immutable: a stale read can only miss); parts read consistently. */
+  async getBatch(id: string): Promise<P.Batch | null> {
+    const head = await this.io.get(keys.batch(keyPart('batch id', id)), false);
+    return head ? batchFrom(head, await this.batchParts(head)) : null;
+  }
+
+  async getBatches(ids: string[]): Promise<Map<string, P.Batch>> {
+    const heads = await this.io.batchGet(
+      ids.map((id) => keys.batch(keyPart('batch id', id))),
+      false,
+    );
+    const batches = await this.io.parallel(heads, async (head) => batchFrom(head, await this.batchParts(head)));
+    return new Map(batches.map((b) => [b.id, b]));
+  }
+
+  /** Exactly the parts the head names (a stale extra part could never be picked up). */
+  private async batchParts(head: Item): Promise<Item[]> {
+    const n = batchPartCount(head);
+    if (n === 0) return [];
+    const id = str(head, 'pk').slice('BATCH#'.length);
+    return this.io.queryAll({
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
+      ExpressionAttributeValues: { ':pk': S(str(head, 'pk')), ':a': keys.batchPart(id, 1).sk!, ':b': keys.batchPart(id, n).sk! },
+      ConsistentRead: true,
+    });
+  }
+
+  /** Newest first; eventually consistent. */
+  async listHistory(agencyId: string, recordKey: string, opts: { limit: number; cursor?: string }): Promise<P.Page<P.HistoryEntry>> {
+    const pk = keys.historyPk(keyPart('agency id', agencyId), recordKey);
+    const page = await this.io.queryPage(
+      { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S(pk) }, ScanIndexForward: false },
+      { limit: pageLimit(opts.limit), ...(opts.cursor !== undefined && { cursor: opts.cursor }), keyNames: ['pk', 'sk'], partition: ['pk', pk] },
+    );
+    return { items: page.items.map(historyFrom), ...(page.cursor !== undefined && { cursor: page.cursor }) };
+  }
+
+  // ---- rounds ---------------------------------------------------------------------
+
+  /** Reads up to `limit` markers from each shard (consistently: a stale marker would re-propose a batch), then merges. */
+  async listPending(opts: { before: P.Timestamp; limit: number }): Promise<P.PendingBatch[]> {
+    const max = `${timestamp('before', opts.before)}#\uffff`;
+    const limit = pageLimit(opts.limit);
+    const shards = Array.from({ length: PENDING_SHARDS }, (_, i) => i);
+    const perShard = await this.io.parallel(shards, (shard) =>
+      this.io.queryAll(
+        {
+          KeyConditionExpression: 'pk = :pk AND sk <= :max',
+          ExpressionAttributeValues: { ':pk': S(`PENDING#${shard}`), ':max': S(max) },
+          ConsistentRead: true,
+          Limit: limit,
+        },
+        limit,
+      ),
+    );
+    const all = perShard.flat();
+    all.sort((a, b) => (str(a, 'sk') < str(b, 'sk') ? -1 : str(a, 'sk') > str(b, 'sk') ? 1 : 0));
+    return all.slice(0, limit).map(pendingFrom);
+  }
+
+  async deletePending(batches: Pick<P.PendingBatch, 'batchId' | 'arrivedAt'>[]): Promise<void> {
+    const requests = batches.map((b) => ({
+      DeleteRequest: { Key: keys.pending(keyPart('batch id', b.batchId), timestamp('arrivedAt', b.arrivedAt)) },
+    }));
+    await this.io.batchWrite(requests);
+  }
+
+  /**
+   * Member chunks first (keyed by proposalId, so racing coordinators never
+   * overwrite each other), then the head with attribute_not_exists. The loser
+   * reads the winner back and deletes its own orphaned chunks.
+   */
+  async putProposal(p: P.Proposal): Promise<P.Proposal> {
+    height12(p.height);
+    keyPart('proposal id', p.proposalId);
+    for (const m of p.members) {
+      keyPart('batch id', m.batchId);
+      bytes('member root', m.root, HASH);
+      nonNegInt('member count', m.count);
+      timestamp('member arrivedAt', m.arrivedAt);
+    }
+    const chunks: Item[] = [];
+    for (let i = 0; i * MEMBERS_PER_CHUNK < p.members.length; i++) {
+      const slice = p.members.slice(i * MEMBERS_PER_CHUNK, (i + 1) * MEMBERS_PER_CHUNK);
+      chunks.push({ ...keys.members(p.height, p.proposalId, i), ...membersAttributes(slice) });
+    }
+    await this.io.batchWrite(chunks.map((Item) => ({ PutRequest: { Item } })));
+    const head: Item = {
+      ...keys.proposal(p.height),
+      proposalId: S(p.proposalId),
+      header: S(p.header),
+      checkpoint: S(p.checkpoint),
+      createdAt: S(p.createdAt),
+      memberCount: N(p.members.length),
+      chunks: N(chunks.length),
+    };
+    if (await this.io.put(head, NOT_EXISTS)) return p;
+    const winner = (await this.getProposal(p.height)) ?? corrupt(`proposal ${p.height} vanished`);
+    if (winner.proposalId !== p.proposalId && chunks.length > 0) {
+      await this.io.batchWrite(chunks.map((c) => ({ DeleteRequest: { Key: { pk: c.pk!, sk: c.sk! } } })));
+    }
+    return winner;
+  }
+
+  async getProposal(height: number): Promise<P.Proposal | null> {
+    const key = keys.proposal(height);
+    const head = await this.io.get(key, true);
+    if (!head) return null;
+    const proposalId = str(head, 'proposalId');
+    const n = num(head, 'chunks');
+    const chunks =
+      n === 0
+        ? []
+        : await this.io.queryAll({
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
+            ExpressionAttributeValues: {
+              ':pk': key.pk!,
+              ':a': keys.members(height, proposalId, 0).sk!,
+              ':b': keys.members(height, proposalId, n - 1).sk!,
+            },
+            ConsistentRead: true,
+          });
+    if (chunks.length !== n) corrupt(`proposal ${height} has ${chunks.length} of ${n} chunks`);
+    chunks.forEach((c, i) => str(c, 'sk') === keys.members(height, proposalId, i).sk!.S || corrupt(`proposal ${height} chunk order`));
+    const members = chunks.flatMap(membersFrom);
+    if (members.length !== num(head, 'memberCount')) corrupt(`proposal ${height} member count`);
+    return {
+      height,
+      proposalId,
+      header: str(head, 'header'),
+      checkpoint: str(head, 'checkpoint'),
+      members,
+      createdAt: str(head, 'createdAt'),
+    };
+  }
+
+  async putBlock(block: P.Block): Promise<boolean> {
+    height12(block.height);
+    return this.io.put(blockItem(block), NOT_EXISTS);
+  }
+
+  async getBlock(height: number): Promise<P.Block | null> {
+    const it = await this.io.get(keys.block(height), true);
+    return it ? blockFrom(it) : null;
+  }
+
+  async getLatestBlock(): Promise<P.Block | null> {
+    const { items } = await this.io.query({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': S('BLOCK') },
+      ScanIndexForward: false,
+      Limit: 1,
+      ConsistentRead: true,
+    });
+    return items[0] ? blockFrom(items[0]) : null;
+  }
+
+  /** Heights from..from+limit-1 that exist, ascending; eventually consistent. */
+  async listBlocks(opts: { from: number; limit: number }): Promise<P.Block[]> {
+    const limit = pageLimit(opts.limit);
+    const from = height12(opts.from);
+    const to = height12(Math.min(opts.from + limit - 1, 999_999_999_999));
+    const items = await this.io.queryAll(
+      {
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
+        ExpressionAttributeValues: { ':pk': S('BLOCK'), ':a': S(from), ':b': S(to) },
+      },
+      limit,
+    );
+    return items.map(blockFrom);
+  }
+
+  async markBlockSettled(height: number): Promise<void> {
+    const done = await this.io.update({
+      Key: keys.block(height),
+      UpdateExpression: 'SET settled = :t',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':t': { BOOL: true } },
+    });
+    if (done === null) ledgerFail('NOT_FOUND', `store: no block at height ${height}`);
+  }
+
+  async putPlacements(placements: P.Placement[]): Promise<void> {
+    const items = placements.map((p) => ({
+      ...keys.placement(keyPart('batch id', p.batchId)),
+      height: N(nonNegInt('height', p.height)),
+      index: N(nonNegInt('index', p.index)),
+    }));
+    await this.io.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
+  }
+
+  async getPlacement(batchId: string): Promise<P.Placement | null> {
+    const it = await this.io.get(keys.placement(keyPart('batch id', batchId)), false);
+    return it ? { batchId, height: num(it, 'height'), index: num(it, 'index') } : null;
+  }
+
+  // ---- calendar nodes ---------------------------------------------------------------
+
+  async putCalendarNodes(nodes: P.CalendarNode[]): Promise<void> {
+    const items = nodes.map((n) => ({
+      ...keys.calendar(nonNegInt('level', n.level, MAX_LEVEL), nonNegInt('index', n.index, 999_999_999_999)),
+      hash: { B: bytes('node hash', n.hash, HASH) },
+    }));
+    await this.io.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
+  }
+
+  /** Found nodes in request order (missing ones are left out); nodes are immutable, so eventual reads are safe. */
+  async getCalendarNodes(req: { level: number; index: number }[]): Promise<P.CalendarNode[]> {
+    const found = await this.io.batchGet(
+      req.map((k) => keys.calendar(nonNegInt('level', k.level, MAX_LEVEL), nonNegInt('index', k.index, 999_999_999_999))),
+      false,
+    );
+    const byKey = new Map(found.map((it) => [`${str(it, 'pk')}/${str(it, 'sk')}`, it]));
+    const out: P.CalendarNode[] = [];
+    for (const k of req) {
+      const { pk, sk } = keys.calendar(k.level, k.index);
+      const it = byKey.get(`${pk!.S}/${sk!.S}`);
+      if (it) out.push({ level: k.level, index: k.index, hash: it.hash?.B ?? corrupt('calendar node hash') });
+    }
+    return out;
+  }
+
+  // ---- validators ---------------------------------------------------------------------
+
+  async getValidatorState(name: string): Promise<P.ValidatorState | null> {
+    const it = await this.io.get(keys.validatorState(keyPart('validator name', name)), true);
+    return it ? validatorStateFrom(it) : null;
+  }
+
+  async putValidatorState(state: P.ValidatorState): Promise<void> {
+    keyPart('validator name', state.name);
+    nonNegInt('size', state.size);
+    bytes('root', state.root);
+    await this.io.put(validatorStateItem(state));
+  }
+
+  async recordSigned(name: string, size: number, checkpointHash: string): Promise<P.SignedRecordResult> {
+    const key = keys.signed(keyPart('validator name', name), nonNegInt('size', size));
+    keyTail('checkpoint hash', checkpointHash);
+    if (await this.io.put({ ...key, hash: S(checkpointHash) }, NOT_EXISTS)) return 'recorded';
+    const it = await this.io.get(key, true);
+    return it && str(it, 'hash') === checkpointHash ? 'same' : 'conflict';
+  }
+
+  // ---- events and publications ---------------------------------------------------------
+
+  /** One conditional put per event (keyed by id): a repeated event is a no-op, whatever its time. */
+  async putEvents(events: P.LedgerEvent[]): Promise<void> {
+    const unique = [...new Map(events.map((e) => [keyTail('event id', e.id), e])).values()];
+    for (const e of unique) {
+      keyTail('event type', e.type);
+      timestamp('event time', e.time);
+      if (e.agencyId !== undefined) keyPart('agency id', e.agencyId);
+    }
+    await this.io.parallel(unique, (e) => this.io.put(eventItem(e), NOT_EXISTS));
+  }
+
+  /** Oldest first by (time, id) on the events index; eventually consistent (index reads always are). */
+  async listEvents(opts: { limit: number; cursor?: string; type?: string }): Promise<P.Page<P.LedgerEvent>> {
+    const typed = opts.type !== undefined;
+    const page = await this.io.queryPage(
+      {
+        IndexName: EVENTS_INDEX,
+        KeyConditionExpression: 'gpk = :g',
+        ExpressionAttributeValues: { ':g': S('EVENTS'), ...(typed && { ':t': S(opts.type!) }) },
+        ...(typed && { FilterExpression: '#type = :t', ExpressionAttributeNames: { '#type': 'type' } }),
+        ScanIndexForward: true,
+      },
+      {
+        limit: pageLimit(opts.limit),
+        ...(opts.cursor !== undefined && { cursor: opts.cursor }),
+        keyNames: ['pk', 'sk', 'gpk', 'gsk'],
+        partition: ['gpk', 'EVENTS'],
+      },
+    );
+    return { items: page.items.map(eventFrom), ...(page.cursor !== undefined && { cursor: page.cursor }) };
+  }
+
+  async putPublication(p: P.Publication): Promise<boolean> {
+    nonNegInt('size', p.size, 999_999_999_999);
+    bytes('root', p.root, HASH);
+    return this.io.put(publicationItem(p), NOT_EXISTS);
+  }
+
+  /** Newest first; eventually consistent. */
+  async listPublications(opts: { limit: number; cursor?: string }): Promise<P.Page<P.Publication>> {
+    const page = await this.io.queryPage(
+      { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S('PUBLICATION') }, ScanIndexForward: false },
+      {
+        limit: pageLimit(opts.limit),
+        ...(opts.cursor !== undefined && { cursor: opts.cursor }),
+        keyNames: ['pk', 'sk'],
+        partition: ['pk', 'PUBLICATION'],
+      },
+    );
+    return { items: page.items.map(publicationFrom), ...(page.cursor !== undefined && { cursor: page.cursor }) };
+  }
+
+  async getLatestPublication(): Promise<P.Publication | null> {
+    const { items } = await this.io.query({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': S('PUBLICATION') },
+      ScanIndexForward: false,
+      Limit: 1,
+      ConsistentRead: true,
+    });
+    return items[0] ? publicationFrom(items[0]) : null;
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * Keys and item shapes of every entity in the single table (README.md "Key
+ * design"). Each entity has a key builder and, where it is read back, a pair
+ * of functions item <-> domain object. Nothing here talks to DynamoDB.
+ */
+import type {
+  Agency,
+  AnchorEntry,
+  ApiKey,
+  Batch,
+  Block,
+  HistoryEntry,
+  LedgerEvent,
+  PendingBatch,
+  Publication,
+  RoundMember,
+  ValidatorState,
+} from './port.ts';
+import {
+  B,
+  BOOL,
+  N,
+  S,
+  bin,
+  bool,
+  compact,
+  concat,
+  corrupt,
+  height12,
+  num,
+  optNum,
+  optStr,
+  packJson,
+  pad,
+  pendingShard,
+  sha256Hex,
+  splitParts,
+  str,
+  unpackJson,
+  type Item,
+} from './codec.ts';
+
+const HASH = 32;
+const key = (pk: string, sk: string): Item => ({ pk: S(pk), sk: S(sk) });
+const afterPrefix = (v: string, prefix: string): string => (v.startsWith(prefix) ? v.slice(prefix.length) : corrupt(`key ${v}`));
+
+export const keys = {
+  agency: (id: string) => key(`AGENCY#${id}`, 'META'),
+  agencyKey: (agencyId: string, keyId: string) => key(`AGENCY#${agencyId}`, `KEY#${keyId}`),
+  apiKey: (keyHash: string) => key(`APIKEY#${keyHash}`, 'APIKEY'),
+  idempotency: (agencyId: string, k: string) => key(`IDEM#${agencyId}#${k}`, 'IDEM'),
+  batch: (id: string) => key(`BATCH#${id}`, 'BATCH'),
+  batchPart: (id: string, n: number) => key(`BATCH#${id}`, `PART#${pad(n, 4)}`),
+  placement: (batchId: string) => key(`BATCH#${batchId}`, 'PLACEMENT'),
+  pending: (batchId: string, arrivedAt: string) => key(`PENDING#${pendingShard(batchId)}`, `${arrivedAt}#${batchId}`),
+  historyPk: (agencyId: string, recordKey: string) => `HIST#${agencyId}#${sha256Hex(recordKey)}`,
+  proposal: (height: number) => key(`ROUND#${height12(height)}`, 'PROPOSAL'),
+  members: (height: number, proposalId: string, n: number) => key(`ROUND#${height12(height)}`, `MEMBERS#${proposalId}#${pad(n, 4)}`),
+  block: (height: number) => key('BLOCK', height12(height)),
+  calendar: (level: number, index: number) => key(`CAL#${level}`, pad(index, 12)),
+  validatorState: (name: string) => key(`VALIDATOR#${name}`, 'STATE'),
+  signed: (name: string, size: number) => key(`VALIDATOR#${name}`, `SIGNED#${pad(size, 12)}`),
+  event: (id: string) => key(`EVENT#${id}`, 'EVENT'),
+  publication: (size: number) => key('PUBLICATION', pad(size, 12)),
+};
+
+// ---- agencies and keys -------------------------------------------------------
+
+export const agencyItem = (a: Agency): Item => ({ ...keys.agency(a.id), name: S(a.name), createdAt: S(a.createdAt) });
+export const agencyFrom = (it: Item): Agency => ({
+  id: afterPrefix(str(it, 'pk'), 'AGENCY#'),
+  name: str(it, 'name'),
+  createdAt: str(it, 'createdAt'),
+});
+
+export const apiKeyAttributes = (k: ApiKey): Item =>
+  compact({
+    keyId: S(k.keyId),
+    agencyId: S(k.agencyId),
+    keyHash: S(k.keyHash),
+    createdAt: S(k.createdAt),
+    revokedAt: k.revokedAt === undefined ? undefined : S(k.revokedAt),
+    label: k.label === undefined ? undefined : S(k.label),
+  });
+export function apiKeyFrom(it: Item): ApiKey {
+  const k: ApiKey = { keyId: str(it, 'keyId'), agencyId: str(it, 'agencyId'), keyHash: str(it, 'keyHash'), createdAt: str(it, 'createdAt') };
+  const revokedAt = optStr(it, 'revokedAt');
+  const label = optStr(it, 'label');
+  if (revokedAt !== undefined) k.revokedAt = revokedAt;
+  if (label !== undefined) k.label = label;
+  return k;
+}
+
+// ---- batches: head item + continuation parts --------------------------------
+
+/**
+ * A batch is one byte string `hashes ‖ deflate(JSON(entries))`, cut into
+ * PART_BYTES pieces: piece 0 rides in the head item, pieces 1..n in PART#000n.
+ */
+export function batchItems(b: Batch): { head: Item; parts: Item[] } {
+  const entries = b.entries === undefined ? undefined : packJson(b.entries);
+  const pieces = splitParts(entries === undefined ? b.hashes : concat([b.hashes, entries]));
+  const head = compact({
+    ...keys.batch(b.id),
+    agencyId: S(b.agencyId),
+    arrivedAt: S(b.arrivedAt),
+    count: N(b.count),
+    root: B(b.root),
+    data: B(pieces[0]!),
+    entriesBytes: entries === undefined ? undefined : N(entries.length),
+    parts: pieces.length > 1 ? N(pieces.length - 1) : undefined,
+    idempotencyKey: b.idempotencyKey === undefined ? undefined : S(b.idempotencyKey),
+  });
+  const parts = pieces.slice(1).map((data, i) => ({ ...keys.batchPart(b.id, i + 1), data: B(data) }));
+  return { head, parts };
+}
+
+export const batchPartCount = (head: Item): number => optNum(head, 'parts') ?? 0;
+
+/** Reassemble a batch from its head and its parts (parts in sort key order). */
+export function batchFrom(head: Item, parts: Item[]): Batch {
+  const id = afterPrefix(str(head, 'pk'), 'BATCH#');
+  if (parts.length !== batchPartCount(head)) corrupt(`batch ${id} has ${parts.length} of ${batchPartCount(head)} parts`);
+  parts.forEach((p, i) => str(p, 'sk') === `PART#${pad(i + 1, 4)}` || corrupt(`batch ${id} part order`));
+  const data = parts.length === 0 ? bin(head, 'data') : concat([bin(head, 'data'), ...parts.map((p) => bin(p, 'data'))]);
+  const count = num(head, 'count');
+  const entriesBytes = optNum(head, 'entriesBytes');
+  if (data.length !== HASH * count + (entriesBytes ?? 0)) corrupt(`batch ${id} data length`);
+  const batch: Batch = {
+    id,
+    agencyId: str(head, 'agencyId'),
+    arrivedAt: str(head, 'arrivedAt'),
+    hashes: data.subarray(0, HASH * count),
+    count,
+    root: bin(head, 'root', HASH),
+  };
+  if (entriesBytes !== undefined) {
+    const entries = unpackJson(data.subarray(HASH * count));
+    if (!Array.isArray(entries) || entries.length !== count) corrupt(`batch ${id} entries`);
+    batch.entries = entries as AnchorEntry[];
+  }
+  const idempotencyKey = optStr(head, 'idempotencyKey');
+  if (idempotencyKey !== undefined) batch.idempotencyKey = idempotencyKey;
+  return batch;
+}
+
+// ---- pending markers and history -------------------------------------------
+
+/** Sort key `<arrivedAt>#<batchId>`: arrivedAt has a fixed width, so string order is (arrivedAt, batchId). */
+export const pendingItem = (p: PendingBatch): Item => ({
+  ...keys.pending(p.batchId, p.arrivedAt),
+  agencyId: S(p.agencyId),
+  root: B(p.root),
+  count: N(p.count),
+});
+export function pendingFrom(it: Item): PendingBatch {
+  const sk = str(it, 'sk');
+  const cut = sk.indexOf('#');
+  if (cut < 0) corrupt(`pending key ${sk}`);
+  return {
+    batchId: sk.slice(cut + 1),
+    agencyId: str(it, 'agencyId'),
+    arrivedAt: sk.slice(0, cut),
+    root: bin(it, 'root', HASH),
+    count: num(it, 'count'),
+  };
+}
+
+export const historyItem = (pk: string, e: HistoryEntry): Item => ({
+  pk: S(pk),
+  sk: S(`${e.arrivedAt}#${e.anchorId}`),
+  anchorId: S(e.anchorId),
+  hash: B(Buffer.from(e.hash, 'hex')),
+  arrivedAt: S(e.arrivedAt),
+});
+export const historyFrom = (it: Item): HistoryEntry => ({
+  anchorId: str(it, 'anchorId'),
+  hash: Buffer.from(bin(it, 'hash', HASH)).toString('hex'),
+  arrivedAt: str(it, 'arrivedAt'),
+});
+
+// ---- round members (proposal chunks) -----------------------------------------
+
+/** One chunk: roots packed 32 bytes each, rows [batchId, arrivedAt, count] as deflated JSON. */
+export const membersAttributes = (ms: RoundMember[]): Item => ({
+  roots: B(concat(ms.map((m) => m.root))),
+  rows: B(packJson(ms.map((m) => [m.batchId, m.arrivedAt, m.count]))),
+});
+export function membersFrom(it: Item): RoundMember[] {
+  const roots = bin(it, 'roots');
+  const rows = unpackJson(bin(it, 'rows'));
+  if (!Array.isArray(rows) || roots.length !== HASH * rows.length) corrupt('round member chunk');
+  return rows.map((row: unknown, i) => {
+    if (!Array.isArray(row) || typeof row[0] !== 'string' || typeof row[1] !== 'string' || !Number.isSafeInteger(row[2])) {
+      corrupt('round member row');
+    }
+    return { batchId: row[0], root: roots.slice(HASH * i, HASH * (i + 1)), count: row[2] as number, arrivedAt: row[1] };
+  });
+}
+
+// ---- blocks, validators, events, publications -------------------------------
+
+export const blockItem = (b: Block): Item => ({
+  ...keys.block(b.height),
+  header: S(b.header),
+  checkpoint: S(b.checkpoint),
+  proposalId: S(b.proposalId),
+  finalizedAt: S(b.finalizedAt),
+  settled: BOOL(b.settled),
+});
+export const blockFrom = (it: Item): Block => ({
+  height: Number(str(it, 'sk')),
+  header: str(it, 'header'),
+  checkpoint: str(it, 'checkpoint'),
+  proposalId: str(it, 'proposalId'),
+  finalizedAt: str(it, 'finalizedAt'),
+  settled: bool(it, 'settled'),
+});
+
+export const validatorStateItem = (v: ValidatorState): Item => ({
+  ...keys.validatorState(v.name),
+  size: N(v.size),
+  root: B(v.root),
+  lastLeaf: S(v.lastLeaf),
+  lastTime: S(v.lastTime),
+  updatedAt: S(v.updatedAt),
+});
+export const validatorStateFrom = (it: Item): ValidatorState => ({
+  name: afterPrefix(str(it, 'pk'), 'VALIDATOR#'),
+  size: num(it, 'size'),
+  root: bin(it, 'root'),
+  lastLeaf: str(it, 'lastLeaf'),
+  lastTime: str(it, 'lastTime'),
+  updatedAt: str(it, 'updatedAt'),
+});
+
+/** The event item carries its own listing key on the events index (gpk EVENTS, gsk `<time>#<id>`). */
+export const eventItem = (e: LedgerEvent): Item =>
+  compact({
+    ...keys.event(e.id),
+    gpk: S('EVENTS'),
+    gsk: S(`${e.time}#${e.id}`),
+    type: S(e.type),
+    time: S(e.time),
+    agencyId: e.agencyId === undefined ? undefined : S(e.agencyId),
+    data: S(JSON.stringify(e.data)),
+  });
+export function eventFrom(it: Item): LedgerEvent {
+  const e: LedgerEvent = {
+    id: afterPrefix(str(it, 'pk'), 'EVENT#'),
+    type: str(it, 'type'),
+    time: str(it, 'time'),
+    data: JSON.parse(str(it, 'data')) as Record<string, unknown>,
+  };
+  const agencyId = optStr(it, 'agencyId');
+  if (agencyId !== undefined) e.agencyId = agencyId;
+  return e;
+}
+
+export const publicationItem = (p: Publication): Item => ({
+  ...keys.publication(p.size),
+  root: B(p.root),
+  code: S(p.code),
+  checkpoint: S(p.checkpoint),
+  publishedAt: S(p.publishedAt),
+});
+export const publicationFrom = (it: Item): Publication => ({
+  size: Number(str(it, 'sk')),
+  root: bin(it, 'root', HASH),
+  code: str(it, 'code'),
+  checkpoint: str(it, 'checkpoint'),
+  publishedAt: str(it, 'publishedAt'),
+});

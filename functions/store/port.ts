@@ -1,0 +1,215 @@
+/**
+ * The store port: everything the service persists, as one interface with one
+ * DynamoDB adapter behind it (dynamo-store.ts; key design in README.md).
+ *
+ * Rules every implementation keeps (ARCHITECTURE.md "Storage"):
+ * - no transactions and no streams: each method is one conditional or idempotent
+ *   write (or a batch of independent idempotent writes), so a caller killed
+ *   between two calls can simply call again;
+ * - hashes are Uint8Array here and binary (B) attributes in DynamoDB;
+ * - an item never exceeds 400 KB: large batches spill into continuation parts.
+ */
+
+/** ISO 8601 / RFC 3339 UTC with milliseconds, e.g. 2026-11-22T04:32:16.123Z. */
+export type Timestamp = string;
+
+export interface Agency {
+  id: string;
+  name: string;
+  createdAt: Timestamp;
+}
+
+export interface ApiKey {
+  /** Public identifier of the key (the part of the token before the secret). */
+  keyId: string;
+  agencyId: string;
+  /** Lowercase hex SHA-256 of the whole token; the token itself is never stored. */
+  keyHash: string;
+  createdAt: Timestamp;
+  revokedAt?: Timestamp;
+  label?: string;
+}
+
+/** Per-anchor client data, kept with the batch (never sent to validators). */
+export interface AnchorEntry {
+  recordKey?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** One accepted POST /v1/anchors request: the unit of intake and of storage. */
+export interface Batch {
+  /** Time-sortable unique id (see ids.ts); anchor ids are `${batchId}.${index}`. */
+  id: string;
+  agencyId: string;
+  arrivedAt: Timestamp;
+  /** n anchors, packed: 32 * n bytes. */
+  hashes: Uint8Array;
+  count: number;
+  /** RFC 9162 root over the anchors (leaf data = the 32-byte anchor). */
+  root: Uint8Array;
+  /** Same length as count when present; entries without data are {}. */
+  entries?: AnchorEntry[];
+  idempotencyKey?: string;
+}
+
+/** Small marker of a batch waiting for a round (what the coordinator reads). */
+export interface PendingBatch {
+  batchId: string;
+  agencyId: string;
+  arrivedAt: Timestamp;
+  root: Uint8Array;
+  count: number;
+}
+
+export interface IdempotencyRecord {
+  agencyId: string;
+  key: string;
+  /** Hex SHA-256 of the canonical request body: a different body under the same key is a conflict. */
+  requestHash: string;
+  batchId: string;
+  createdAt: Timestamp;
+}
+
+export interface RoundMember {
+  batchId: string;
+  root: Uint8Array;
+  count: number;
+  arrivedAt: Timestamp;
+}
+
+/** A proposed block: written once per height (first writer wins), then only read. */
+export interface Proposal {
+  height: number;
+  proposalId: string;
+  /** The block header text (PROTOCOL.md section 4). */
+  header: string;
+  /** The unsigned checkpoint body (C2SP tlog-checkpoint) of size height + 1. */
+  checkpoint: string;
+  /** Round tree leaves in order. */
+  members: RoundMember[];
+  createdAt: Timestamp;
+}
+
+export interface Block {
+  height: number;
+  header: string;
+  /** The signed note of the checkpoint of size height + 1 with the quorum's signatures. */
+  checkpoint: string;
+  proposalId: string;
+  finalizedAt: Timestamp;
+  /** True once calendar nodes, batch placements, pending cleanup and events are all written. */
+  settled: boolean;
+}
+
+export interface Placement {
+  batchId: string;
+  height: number;
+  /** Index of the batch in the round tree. */
+  index: number;
+}
+
+export interface CalendarNode {
+  /** log2 of the width of the perfect subtree. */
+  level: number;
+  /** Position among the subtrees of that level (start leaf = index << level). */
+  index: number;
+  hash: Uint8Array;
+}
+
+export interface ValidatorState {
+  name: string;
+  /** Calendar size of the last checkpoint this validator signed (0 = never). */
+  size: number;
+  root: Uint8Array;
+  /** Hex calendar leaf hash of the last block it signed (prev of the next). */
+  lastLeaf: string;
+  lastTime: Timestamp;
+  updatedAt: Timestamp;
+}
+
+export type SignedRecordResult = 'recorded' | 'same' | 'conflict';
+
+export interface LedgerEvent {
+  /** Deterministic id (e.g. `round.finalized:12`): writing an event twice is a no-op. */
+  id: string;
+  type: string;
+  time: Timestamp;
+  /** Owner agency for agency-scoped events (anchor.confirmed); absent for public ones. */
+  agencyId?: string;
+  data: Record<string, unknown>;
+}
+
+export interface Publication {
+  size: number;
+  root: Uint8Array;
+  code: string;
+  checkpoint: string;
+  publishedAt: Timestamp;
+}
+
+export interface HistoryEntry {
+  anchorId: string;
+  hash: string;
+  arrivedAt: Timestamp;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque; pass back to get the next page. Absent on the last page. */
+  cursor?: string;
+}
+
+export interface Store {
+  // Agencies and API keys
+  createAgency(agency: Agency): Promise<void>;
+  getAgency(id: string): Promise<Agency | null>;
+  putApiKey(key: ApiKey): Promise<void>;
+  getApiKeyByHash(keyHash: string): Promise<ApiKey | null>;
+  listApiKeys(agencyId: string): Promise<ApiKey[]>;
+  revokeApiKey(agencyId: string, keyId: string, at: Timestamp): Promise<boolean>;
+
+  // Intake
+  /** Conditional put; returns the existing record when the key was already used. */
+  claimIdempotencyKey(rec: IdempotencyRecord): Promise<{ created: true } | { created: false; existing: IdempotencyRecord }>;
+  /** Idempotent: writing the same batch again is a no-op. */
+  putBatch(batch: Batch): Promise<void>;
+  putPending(p: PendingBatch): Promise<void>;
+  putHistory(agencyId: string, recordKey: string, entries: HistoryEntry[]): Promise<void>;
+  getBatch(id: string): Promise<Batch | null>;
+  getBatches(ids: string[]): Promise<Map<string, Batch>>;
+  listHistory(agencyId: string, recordKey: string, opts: { limit: number; cursor?: string }): Promise<Page<HistoryEntry>>;
+
+  // Rounds
+  /** Pending batches with arrivedAt <= before, oldest first (ties by batchId), at most limit. */
+  listPending(opts: { before: Timestamp; limit: number }): Promise<PendingBatch[]>;
+  deletePending(batches: Pick<PendingBatch, 'batchId' | 'arrivedAt'>[]): Promise<void>;
+  /** First writer wins; returns the proposal in force for that height (ours or the earlier one). */
+  putProposal(p: Proposal): Promise<Proposal>;
+  getProposal(height: number): Promise<Proposal | null>;
+  /** Conditional put: false when a block of that height already exists. */
+  putBlock(block: Block): Promise<boolean>;
+  getBlock(height: number): Promise<Block | null>;
+  getLatestBlock(): Promise<Block | null>;
+  listBlocks(opts: { from: number; limit: number }): Promise<Block[]>;
+  markBlockSettled(height: number): Promise<void>;
+  putPlacements(placements: Placement[]): Promise<void>;
+  getPlacement(batchId: string): Promise<Placement | null>;
+
+  // Calendar tree nodes (perfect subtrees only; derivable from block headers)
+  putCalendarNodes(nodes: CalendarNode[]): Promise<void>;
+  getCalendarNodes(keys: { level: number; index: number }[]): Promise<CalendarNode[]>;
+
+  // Validators (each validator only touches its own name)
+  getValidatorState(name: string): Promise<ValidatorState | null>;
+  putValidatorState(state: ValidatorState): Promise<void>;
+  /** Conditional: remembers the checkpoint hash signed at a size; 'conflict' if a different one was. */
+  recordSigned(name: string, size: number, checkpointHash: string): Promise<SignedRecordResult>;
+
+  // Events (outbox) and publications
+  putEvents(events: LedgerEvent[]): Promise<void>;
+  listEvents(opts: { limit: number; cursor?: string; type?: string }): Promise<Page<LedgerEvent>>;
+  /** Conditional on size: false when that size was already published. */
+  putPublication(p: Publication): Promise<boolean>;
+  listPublications(opts: { limit: number; cursor?: string }): Promise<Page<Publication>>;
+  getLatestPublication(): Promise<Publication | null>;
+}

@@ -1,0 +1,378 @@
+/**
+ * The Ledgerseal proof (receipt) document, PROTOCOL.md section 6, and its
+ * offline verification.
+ *
+ * The verifier reads like a checklist (sigstore-js style): one function per
+ * check, run in the order the protocol lists them, the first failure reported
+ * by its check name. Trust material (a validator set or publications) is passed
+ * in by the caller and never fetched.
+ */
+import { parseBlockHeader, type BlockHeader } from './block.ts';
+import { parseCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { bytesToHex, equalBytes, hexToBytes, utf8 } from './encoding.ts';
+import { fail, LedgersealError } from './errors.ts';
+import { leafHash, rootFromInclusionProof } from './merkle.ts';
+import { noteVerifier, parseNote, type NoteVerifier } from './note.ts';
+import { decodePublicationCode } from './publication.ts';
+import { anchorOf, hashRecord } from './record.ts';
+import { checkQuorum, type ValidatorSet } from './validator-set.ts';
+
+export const PROOF_FORMAT = 'ledgerseal-proof/v1';
+export const PROOF_MEDIA_TYPE = 'application/vnd.ledgerseal.proof+json';
+/** Upper bounds that keep a hostile document from costing unbounded work. */
+const MAX_CHAIN_STEPS = 16;
+const MAX_PATH = 64;
+
+export interface ChainStep {
+  index: number;
+  size: number;
+  path: string[];
+}
+
+export interface ProofDocument {
+  format: typeof PROOF_FORMAT;
+  anchor: string;
+  chain: ChainStep[];
+  block: string;
+  calendar: { size: number; path: string[] };
+  checkpoint: string;
+}
+
+/** The parts of a proof as bytes, as the service assembles them. */
+export interface ProofParts {
+  anchor: Uint8Array;
+  chain: { index: number; size: number; path: Uint8Array[] }[];
+  block: string;
+  calendar: { size: number; path: Uint8Array[] };
+  checkpoint: string;
+}
+
+export function buildProof(parts: ProofParts): ProofDocument {
+  const doc: ProofDocument = {
+    format: PROOF_FORMAT,
+    anchor: bytesToHex(parts.anchor),
+    chain: parts.chain.map((s) => ({ index: s.index, size: s.size, path: s.path.map(bytesToHex) })),
+    block: parts.block,
+    calendar: { size: parts.calendar.size, path: parts.calendar.path.map(bytesToHex) },
+    checkpoint: parts.checkpoint,
+  };
+  return parseProof(doc); // the same validation a verifier applies
+}
+
+const CHECK_NAMES = [
+  'format',
+  'anchor',
+  'chain',
+  'block',
+  'round-root',
+  'checkpoint',
+  'calendar-inclusion',
+  'quorum',
+  'publication',
+] as const;
+export type ProofCheck = (typeof CHECK_NAMES)[number];
+export const PROOF_CHECKS: readonly ProofCheck[] = CHECK_NAMES;
+
+/** A trusted publication: the calendar root of a given size, or its publication code. */
+export type TrustedPublication = { size: number; root: Uint8Array } | string;
+
+export type ProofTrust =
+  | { validators: ValidatorSet; origin?: string }
+  | { publication: TrustedPublication | TrustedPublication[]; origin?: string };
+
+export interface VerifyProofOptions {
+  /** The record (JSON value or raw bytes): its digest is recomputed. Needs `mask`. */
+  record?: unknown;
+  /** The record's digest, when the record itself is not at hand. Needs `mask`. */
+  digest?: Uint8Array;
+  mask?: Uint8Array;
+}
+
+export interface ProofVerified {
+  ok: true;
+  detail: string;
+  anchor: string;
+  height: number;
+  time: string;
+  calendarSize: number;
+  calendarRoot: string;
+  origin: string;
+  /** Validators whose signatures counted (validator trust only). */
+  signers?: string[];
+}
+
+export interface ProofRejected {
+  ok: false;
+  failed: ProofCheck;
+  detail: string;
+}
+
+export type ProofResult = ProofVerified | ProofRejected;
+
+class CheckFailed extends Error {
+  constructor(readonly check: ProofCheck, detail: string) {
+    super(detail);
+  }
+}
+
+function check(condition: unknown, name: ProofCheck, detail: string): asserts condition {
+  if (!condition) throw new CheckFailed(name, detail);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isSize(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function onlyKeys(o: Record<string, unknown>, allowed: string[], where: string): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) fail('MALFORMED_PROOF', `unknown field "${k}" in ${where}`);
+  }
+}
+
+function parsePath(v: unknown, where: string): string[] {
+  if (!Array.isArray(v)) fail('MALFORMED_PROOF', `${where} must be an array`);
+  if (v.length > MAX_PATH) fail('MALFORMED_PROOF', `${where} has more than ${MAX_PATH} elements`);
+  for (const [i, h] of v.entries()) {
+    if (typeof h !== 'string' || !/^[0-9a-f]{64}$/.test(h)) {
+      fail('MALFORMED_PROOF', `${where}[${i}] must be 64 lowercase hex characters`);
+    }
+  }
+  return v as string[];
+}
+
+/**
+ * Validate the shape of a proof document (a parsed object or its JSON text) and
+ * return it typed. Throws LedgersealError MALFORMED_PROOF with the first problem.
+ */
+export function parseProof(input: unknown): ProofDocument {
+  let v = input;
+  if (typeof v === 'string') {
+    try {
+      v = JSON.parse(v);
+    } catch (e) {
+      fail('MALFORMED_PROOF', 'proof is not valid JSON', e);
+    }
+  }
+  if (!isObject(v)) fail('MALFORMED_PROOF', 'proof must be a JSON object');
+  onlyKeys(v, ['format', 'anchor', 'chain', 'block', 'calendar', 'checkpoint'], 'proof');
+  if (v.format !== PROOF_FORMAT) fail('MALFORMED_PROOF', `format must be "${PROOF_FORMAT}"`);
+  if (typeof v.anchor !== 'string' || !/^[0-9a-f]{64}$/.test(v.anchor)) {
+    fail('MALFORMED_PROOF', 'anchor must be 64 lowercase hex characters');
+  }
+  if (!Array.isArray(v.chain) || v.chain.length === 0) fail('MALFORMED_PROOF', 'chain must be a non-empty array');
+  if (v.chain.length > MAX_CHAIN_STEPS) fail('MALFORMED_PROOF', `chain has more than ${MAX_CHAIN_STEPS} steps`);
+  const chain: ChainStep[] = v.chain.map((s: unknown, i: number) => {
+    if (!isObject(s)) fail('MALFORMED_PROOF', `chain[${i}] must be an object`);
+    onlyKeys(s, ['index', 'size', 'path'], `chain[${i}]`);
+    if (!isSize(s.size) || s.size < 1) fail('MALFORMED_PROOF', `chain[${i}].size must be a positive integer`);
+    if (!isSize(s.index) || s.index >= s.size) fail('MALFORMED_PROOF', `chain[${i}].index must be an integer below size`);
+    return { index: s.index, size: s.size, path: parsePath(s.path, `chain[${i}].path`) };
+  });
+  if (typeof v.block !== 'string') fail('MALFORMED_PROOF', 'block must be the header text');
+  const cal = v.calendar;
+  if (!isObject(cal)) fail('MALFORMED_PROOF', 'calendar must be an object');
+  onlyKeys(cal, ['size', 'path'], 'calendar');
+  if (!isSize(cal.size) || cal.size < 1) fail('MALFORMED_PROOF', 'calendar.size must be a positive integer');
+  const calendar = { size: cal.size, path: parsePath(cal.path, 'calendar.path') };
+  if (typeof v.checkpoint !== 'string') fail('MALFORMED_PROOF', 'checkpoint must be the signed note text');
+  return { format: PROOF_FORMAT, anchor: v.anchor, chain, block: v.block, calendar, checkpoint: v.checkpoint };
+}
+
+// ---- the checks, in protocol order ----
+
+/** 1. The document is a well-formed ledgerseal-proof/v1. */
+function checkFormat(input: unknown): ProofDocument {
+  try {
+    return parseProof(input);
+  } catch (e) {
+    throw new CheckFailed('format', e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** 2. (optional) The anchor is SHA-256(mask || digest) of the record the caller holds. */
+function checkAnchor(doc: ProofDocument, opts: VerifyProofOptions): void {
+  if (opts.record === undefined && opts.digest === undefined) return;
+  check(opts.mask !== undefined, 'anchor', 'a mask is needed to recompute the anchor from a record or digest');
+  let digest: Uint8Array;
+  try {
+    digest = opts.digest ?? hashRecord(opts.record);
+  } catch (e) {
+    throw new CheckFailed('anchor', `cannot hash the record: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  check(opts.digest === undefined || opts.record === undefined || equalBytes(hashRecord(opts.record), opts.digest),
+    'anchor', 'the record does not hash to the given digest');
+  let anchor: Uint8Array;
+  try {
+    anchor = anchorOf(digest, opts.mask);
+  } catch (e) {
+    throw new CheckFailed('anchor', e instanceof Error ? e.message : String(e));
+  }
+  check(bytesToHex(anchor) === doc.anchor, 'anchor', 'the record and mask do not give the anchor of this proof');
+}
+
+/** 3. Fold the aggregation chain bottom-up: each step's root is the next step's leaf data. */
+function foldChain(doc: ProofDocument): Uint8Array {
+  let output = hexToBytes(doc.anchor);
+  for (const [i, step] of doc.chain.entries()) {
+    try {
+      output = rootFromInclusionProof(leafHash(output), step.index, step.size, step.path.map((h) => hexToBytes(h)));
+    } catch (e) {
+      throw new CheckFailed('chain', `chain[${i}]: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return output;
+}
+
+/** 4. The block header parses. */
+function checkBlock(doc: ProofDocument): BlockHeader {
+  try {
+    return parseBlockHeader(doc.block);
+  } catch (e) {
+    throw new CheckFailed('block', e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** 5. The chain ends in the header's round root, over a round tree of the header's round size. */
+function checkRoundRoot(doc: ProofDocument, header: BlockHeader, chainRoot: Uint8Array): void {
+  const last = doc.chain[doc.chain.length - 1]!;
+  check(last.size === header.roundSize, 'round-root',
+    `the round step has size ${last.size} but the block has round-size ${header.roundSize}`);
+  check(equalBytes(chainRoot, header.roundRoot), 'round-root', 'the chain does not lead to the round root of the block');
+}
+
+/** 6. The checkpoint note and its body parse, and its size is the calendar size of the proof. */
+function checkCheckpoint(doc: ProofDocument, origin: string | undefined): Checkpoint {
+  let cp: Checkpoint;
+  try {
+    cp = parseCheckpoint(checkpointBody(doc.checkpoint));
+  } catch (e) {
+    throw new CheckFailed('checkpoint', e instanceof Error ? e.message : String(e));
+  }
+  check(cp.size === doc.calendar.size, 'checkpoint',
+    `checkpoint size ${cp.size} differs from calendar size ${doc.calendar.size}`);
+  check(origin === undefined || cp.origin === origin, 'checkpoint',
+    `checkpoint origin "${cp.origin}" is not the trusted origin "${origin}"`);
+  return cp;
+}
+
+/** 7. The header is leaf `height` of the calendar whose root the checkpoint states. */
+function checkCalendarInclusion(doc: ProofDocument, header: BlockHeader, cp: Checkpoint): void {
+  check(header.height < doc.calendar.size, 'calendar-inclusion',
+    `block height ${header.height} is outside a calendar of size ${doc.calendar.size}`);
+  let root: Uint8Array;
+  try {
+    root = rootFromInclusionProof(leafHash(utf8(doc.block)), header.height, doc.calendar.size,
+      doc.calendar.path.map((h) => hexToBytes(h)));
+  } catch (e) {
+    throw new CheckFailed('calendar-inclusion', e instanceof Error ? e.message : String(e));
+  }
+  check(equalBytes(root, cp.root), 'calendar-inclusion', 'the calendar path does not lead to the checkpoint root');
+}
+
+const verifierCache = new WeakMap<ValidatorSet, NoteVerifier>();
+
+function verifierFor(set: ValidatorSet): NoteVerifier {
+  let v = verifierCache.get(set);
+  if (!v) {
+    v = noteVerifier(set.validators.map((x) => x.key));
+    verifierCache.set(set, v);
+  }
+  return v;
+}
+
+/** 8a. Validators holding more than 2/3 of the weight signed the checkpoint. */
+function checkQuorumSignatures(doc: ProofDocument, set: ValidatorSet): string[] {
+  let verified: string[];
+  try {
+    verified = verifierFor(set).verify(doc.checkpoint).verified;
+  } catch (e) {
+    throw new CheckFailed('quorum', e instanceof Error ? e.message : String(e));
+  }
+  const q = checkQuorum(set, verified);
+  check(q.ok, 'quorum', `signatures carry weight ${q.weight} of ${q.total}; more than 2/3 is needed`);
+  return q.signers;
+}
+
+function decodeTrusted(p: TrustedPublication): { size: number; root: Uint8Array } {
+  return typeof p === 'string' ? decodePublicationCode(p) : p;
+}
+
+/** 8b. Or: the checkpoint root equals a trusted publication of the same size (hashes only, no keys). */
+function checkPublication(cp: Checkpoint, trusted: TrustedPublication | TrustedPublication[]): void {
+  const list = Array.isArray(trusted) ? trusted : [trusted];
+  let pubs: { size: number; root: Uint8Array }[];
+  try {
+    pubs = list.map(decodeTrusted);
+  } catch (e) {
+    throw new CheckFailed('publication', e instanceof Error ? e.message : String(e));
+  }
+  const same = pubs.filter((p) => p.size === cp.size);
+  check(same.length > 0, 'publication', `no trusted publication of calendar size ${cp.size}; extend the proof to one`);
+  check(same.some((p) => equalBytes(p.root, cp.root)), 'publication',
+    `the calendar root of size ${cp.size} differs from the trusted publication`);
+}
+
+/** The text part of a signed note, as the C2SP signed-note parser splits it. */
+function checkpointBody(note: string): string {
+  return parseNote(note).text;
+}
+
+/**
+ * Verify a proof document against trusted validators or publications, running
+ * each check of PROTOCOL.md section 6 in order. Never throws for a bad proof:
+ * the result names the first failed check.
+ */
+export function verifyProof(proof: unknown, trust: ProofTrust, options: VerifyProofOptions = {}): ProofResult {
+  try {
+    const doc = checkFormat(proof);
+    checkAnchor(doc, options);
+    const chainRoot = foldChain(doc);
+    const header = checkBlock(doc);
+    checkRoundRoot(doc, header, chainRoot);
+    const cp = checkCheckpoint(doc, trust.origin);
+    checkCalendarInclusion(doc, header, cp);
+    let signers: string[] | undefined;
+    if ('validators' in trust) signers = checkQuorumSignatures(doc, trust.validators);
+    else checkPublication(cp, trust.publication);
+    const how = signers ? `signed by ${signers.join(', ')}` : `matches the publication of size ${cp.size}`;
+    return {
+      ok: true,
+      detail: `anchor included in block ${header.height} (${header.time}); calendar size ${cp.size} ${how}`,
+      anchor: doc.anchor,
+      height: header.height,
+      time: header.time,
+      calendarSize: cp.size,
+      calendarRoot: bytesToHex(cp.root),
+      origin: cp.origin,
+      ...(signers ? { signers } : {}),
+    };
+  } catch (e) {
+    if (e instanceof CheckFailed) return { ok: false, failed: e.check, detail: e.message };
+    if (e instanceof LedgersealError) return { ok: false, failed: 'format', detail: e.message };
+    throw e;
+  }
+}
+
+/**
+ * Extend a proof to a later calendar size: the chain and block stay, the
+ * calendar path and checkpoint are replaced by ones for the larger tree (as
+ * served by GET /v1/proofs/extend). The new path is checked before it is used.
+ */
+export function extendProof(proof: unknown, extension: { calendar: { size: number; path: string[] }; checkpoint: string }): ProofDocument {
+  const doc = parseProof(proof);
+  const next = parseProof({ ...doc, calendar: extension.calendar, checkpoint: extension.checkpoint });
+  if (next.calendar.size < doc.calendar.size) {
+    fail('INVALID_PROOF', `cannot extend a proof of calendar size ${doc.calendar.size} to the smaller size ${next.calendar.size}`);
+  }
+  const header = parseBlockHeader(next.block);
+  const cp = parseCheckpoint(checkpointBody(next.checkpoint));
+  if (cp.size !== next.calendar.size) fail('INVALID_PROOF', 'the extension checkpoint size differs from its calendar size');
+  const root = rootFromInclusionProof(leafHash(utf8(next.block)), header.height, next.calendar.size,
+    next.calendar.path.map((h) => hexToBytes(h)));
+  if (!equalBytes(root, cp.root)) fail('INVALID_PROOF', 'the extension path does not lead to the extension checkpoint root');
+  return next;
+}

@@ -1,0 +1,40 @@
+/**
+ * Store fixtures for tests: one in-memory dynalite per test file (started on
+ * first use; stop it in afterAll with stopDynalite), a fresh table per store.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoStore } from '../../functions/store/dynamo-store.ts';
+import { createDynamoClient, startDynalite, type DynaliteEngine } from '../../functions/store/dynalite.ts';
+import { ensureTable } from '../../functions/store/table.ts';
+
+export interface TestStore {
+  store: DynamoStore;
+  client: DynamoDBClient;
+  tableName: string;
+  /** Destroys the client (the shared engine keeps running for the next test). */
+  close(): Promise<void>;
+}
+
+let shared: Promise<DynaliteEngine> | undefined;
+let tables = 0;
+
+/** The file's shared in-memory engine. */
+export function sharedDynalite(): Promise<DynaliteEngine> {
+  shared ??= startDynalite();
+  return shared;
+}
+
+export async function stopDynalite(): Promise<void> {
+  const engine = shared;
+  shared = undefined;
+  if (engine) await (await engine).close();
+}
+
+/** A store on a fresh table of the shared engine, or on `endpoint` / `tableName` when given. */
+export async function withStore(opts: { endpoint?: string; tableName?: string } = {}): Promise<TestStore> {
+  const endpoint = opts.endpoint ?? (await sharedDynalite()).endpoint;
+  const tableName = opts.tableName ?? `t${process.pid}_${++tables}_${Math.random().toString(36).slice(2, 8)}`;
+  const client = createDynamoClient(endpoint);
+  await ensureTable(client, tableName);
+  return { store: new DynamoStore(client, tableName), client, tableName, close: async () => client.destroy() };
+}

@@ -1,0 +1,58 @@
+/**
+ * The sdk as a browser bundler sees it: esbuild with platform "browser" must
+ * resolve "#sha256" to @noble/hashes (no node: imports at all), and the bundle
+ * must compute exactly what the Node build computes.
+ */
+import { build } from 'esbuild';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as nodeSdk from '../../sdk/src/index.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ls-bundle-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function bundle(platform: 'browser' | 'node') {
+  const out = await build({
+    entryPoints: ['sdk/src/index.ts'],
+    bundle: true,
+    format: 'esm',
+    platform,
+    write: false,
+    logLevel: 'silent',
+    metafile: true,
+  });
+  const file = join(dir, `sdk-${platform}.mjs`);
+  writeFileSync(file, out.outputFiles[0]!.text);
+  return { text: out.outputFiles[0]!.text, inputs: Object.keys(out.metafile!.inputs), file };
+}
+
+describe('sdk bundles', () => {
+  it('browser build uses @noble/hashes, imports nothing from node:, and agrees with the Node build', async () => {
+    const b = await bundle('browser');
+    expect(b.inputs.some((p) => p.endsWith('sdk/src/_sha256-browser.ts'))).toBe(true);
+    expect(b.inputs.some((p) => p.endsWith('sdk/src/_sha256-node.ts'))).toBe(false);
+    expect(b.text).not.toMatch(/from\s*["']node:/);
+    expect(b.text).not.toMatch(/require\(["'](node:)?crypto["']\)/);
+    const browserSdk = (await import(pathToFileURL(b.file).href)) as typeof nodeSdk;
+    expect(browserSdk.SHA256_BACKEND).toBe('@noble/hashes');
+    expect(nodeSdk.SHA256_BACKEND).toBe('node:crypto');
+
+    const leaves = Array.from({ length: 37 }, (_, i) => nodeSdk.utf8(`leaf ${i}`));
+    expect(browserSdk.merkleRoot(leaves)).toEqual(nodeSdk.merkleRoot(leaves));
+    expect(browserSdk.inclusionProof(leaves, 17)).toEqual(nodeSdk.inclusionProof(leaves, 17));
+    const key = new Uint8Array(32).fill(3);
+    expect(browserSdk.blindingMask(key, 'row-9', 2)).toEqual(nodeSdk.blindingMask(key, 'row-9', 2));
+    expect(browserSdk.signWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_1', 1700000000, '{"a":1}'))
+      .toBe(nodeSdk.signWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_1', 1700000000, '{"a":1}'));
+  });
+
+  it('node build selects node:crypto', async () => {
+    const b = await bundle('node');
+    expect(b.inputs.some((p) => p.endsWith('sdk/src/_sha256-node.ts'))).toBe(true);
+    const nodeBundle = (await import(pathToFileURL(b.file).href)) as typeof nodeSdk;
+    expect(nodeBundle.SHA256_BACKEND).toBe('node:crypto');
+  });
+});
