@@ -1,0 +1,212 @@
+/**
+ * The round coordinator (ARCHITECTURE.md "Data flow" 2; README.md "Life of a
+ * round"). One call of runRound does, each step idempotent so that a coordinator
+ * killed anywhere is simply run again, and two running at once cannot fork:
+ *
+ *  1. settle the latest block if it is not settled yet (settle.ts);
+ *  2. resume the stored proposal of the next height, or build one from the
+ *     pending batches that arrived before the cut-off (first writer wins);
+ *  3. ask every validator in parallel, each with its own timeout, and keep only
+ *     signature lines that verify over the exact checkpoint text;
+ *  4. with more than 2/3 of the weight, write the block (conditional put);
+ *  5. settle it.
+ */
+import { createHash } from 'node:crypto';
+import { encodeBlockHeader, GENESIS_PREV, parseBlockHeader, timeToRfc3339Millis } from '../../sdk/src/block.ts';
+import { formatCheckpoint } from '../../sdk/src/checkpoint.ts';
+import { checkQuorum, validatorSetHash, type ValidatorSet } from '../../sdk/src/validator-set.ts';
+import type { Block, LedgerEvent, PendingBatch, Proposal, RoundMember, Store } from '../store/port.ts';
+import { appendHeader, headerLeafHash } from './calendar.ts';
+import { validatorFaultEvent } from './events.ts';
+import type { ValidatorClient } from './remote-validator.ts';
+import { checkMembers, roundTree } from './round.ts';
+import { settleBlock, type SettleDeps } from './settle.ts';
+import { collectSignatures, type ValidatorFault } from './signatures.ts';
+
+export type { ValidatorFault } from './signatures.ts';
+
+/** Names passed to `failAfter`, in the order a round reaches them. */
+export const ROUND_STEPS = [
+  'settle:nodes',
+  'settle:placements',
+  'settle:pending',
+  'settle:events',
+  'settle:mark',
+  'propose',
+  'faults',
+  'block',
+] as const;
+export type RoundStep = (typeof ROUND_STEPS)[number];
+
+export interface RoundDeps {
+  store: Store;
+  origin: string;
+  validatorSet: ValidatorSet;
+  validators: readonly ValidatorClient[];
+  /** Default per-validator timeout (a client's own timeoutMs wins). Default 5 s. */
+  signTimeoutMs?: number;
+  now?: () => Date;
+  /** Most batches in one round (bounds the proposal item and the validators' reads). Default 256. */
+  maxBatchesPerRound?: number;
+  /** Only batches that arrived at least this long ago are taken (lets in-flight writes land). Default 0. */
+  cutoffLagMs?: number;
+  onEvent?: (e: LedgerEvent) => void;
+  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  /** Test hook: called after each step's write; throw to simulate a crash there. */
+  failAfter?: (step: RoundStep) => void;
+}
+
+export type RoundStatus = 'finalized' | 'empty' | 'no-quorum' | 'lost-race';
+
+export interface RoundOutcome {
+  status: RoundStatus;
+  /** Height of the block proposed (absent for an empty round). */
+  height?: number;
+  batches: number;
+  anchors: number;
+  /** Validators whose signatures verified (in set order). */
+  signers: string[];
+  faults: ValidatorFault[];
+  durations: { settleMs: number; proposeMs: number; signMs: number; totalMs: number };
+}
+
+const sha256Hex = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
+
+/** Run one round. Throws only for store errors (and the test hook); validator trouble is a fault, not an error. */
+export async function runRound(deps: RoundDeps): Promise<RoundOutcome> {
+  const now = deps.now ?? (() => new Date());
+  const clock = (): number => performance.now();
+  const t0 = clock();
+  const settleDeps: SettleDeps = { store: deps.store, validatorSet: deps.validatorSet, onEvent: deps.onEvent, failAfter: deps.failAfter };
+  // 1. Settle what the last run (ours or another coordinator's) may have left half done.
+  const latest = await deps.store.getLatestBlock();
+  if (latest && !latest.settled) await settleBlock(settleDeps, latest);
+  const t1 = clock();
+  // 2. Resume the proposal of the next height, or build one.
+  const height = latest ? latest.height + 1 : 0;
+  let proposal = await deps.store.getProposal(height);
+  if (!proposal) {
+    const built = await buildProposal(deps, now(), latest, height);
+    if (!built) {
+      const t = clock();
+      return outcome('empty', undefined, [], [], { settleMs: t1 - t0, proposeMs: t - t1, signMs: 0, totalMs: t - t0 });
+    }
+    proposal = await deps.store.putProposal(built); // first writer wins: adopt theirs
+    deps.failAfter?.('propose');
+  }
+  const t2 = clock();
+  // 3. Ask every validator.
+  const { lines, faults } = await collectSignatures(deps, proposal);
+  const signers = deps.validatorSet.validators.filter((v) => lines.has(v.name)).map((v) => v.name);
+  const t3 = clock();
+  const durations = (): RoundOutcome['durations'] => {
+    const t = clock();
+    return { settleMs: t1 - t0, proposeMs: t2 - t1, signMs: t3 - t2, totalMs: t - t0 };
+  };
+  const quorum = checkQuorum(deps.validatorSet, signers);
+  if (!quorum.ok) {
+    // A slow coordinator may ask about a height others finalized long ago: validators that
+    // moved on refuse (STALE_HEIGHT). That is a lost race, not a validator fault.
+    const done = await deps.store.getBlock(height);
+    if (done) {
+      if (!done.settled) await settleBlock(settleDeps, done);
+      return outcome('lost-race', proposal, [], [], durations());
+    }
+  }
+  // Record the faults (deterministic ids: one event per height, validator and reason).
+  if (faults.length > 0) {
+    const time = now().toISOString();
+    const events = faults.map((f) => validatorFaultEvent({ ...f, height, time }));
+    await deps.store.putEvents(events);
+    for (const e of events) deps.onEvent?.(e);
+    deps.failAfter?.('faults');
+    for (const f of faults) deps.log?.('warn', 'validator fault', { height, ...f });
+  }
+  // 4. Quorum: more than 2/3 of the weight, then the block (conditional put).
+  if (!quorum.ok) {
+    deps.log?.('warn', 'no quorum', { height, weight: quorum.weight, total: quorum.total });
+    return outcome('no-quorum', proposal, signers, faults, durations());
+  }
+  const note = proposal.checkpoint + '\n' + signers.map((n) => lines.get(n)!).join('');
+  const block: Block = {
+    height,
+    header: proposal.header,
+    checkpoint: note,
+    proposalId: proposal.proposalId,
+    finalizedAt: now().toISOString(),
+    settled: false,
+  };
+  const won = await deps.store.putBlock(block);
+  deps.failAfter?.('block');
+  // 5. Settle (ours, or the block of the coordinator that won the race).
+  const final = won ? block : await deps.store.getBlock(height);
+  if (final && !final.settled) await settleBlock(settleDeps, final);
+  if (won) deps.log?.('info', 'round finalized', { height, batches: proposal.members.length, signers });
+  return outcome(won ? 'finalized' : 'lost-race', proposal, won ? signers : [], faults, durations());
+}
+
+function outcome(
+  status: RoundStatus,
+  proposal: Proposal | undefined,
+  signers: string[],
+  faults: ValidatorFault[],
+  durations: RoundOutcome['durations'],
+): RoundOutcome {
+  const out: RoundOutcome = { status, batches: 0, anchors: 0, signers, faults, durations };
+  if (proposal) {
+    out.height = proposal.height;
+    out.batches = proposal.members.length;
+    out.anchors = proposal.members.reduce((n, m) => n + m.count, 0);
+  }
+  return out;
+}
+
+/**
+ * Build the proposal of `height` from the pending batches (oldest first), or null
+ * when there is nothing to propose. Batches already placed in a block (a pending
+ * marker read late) are dropped and their markers deleted; batches whose stored
+ * anchors do not match their marker are left out (and logged), because validators
+ * would refuse the whole round for them and a proposal, once stored, is final.
+ */
+async function buildProposal(deps: RoundDeps, now: Date, latest: Block | null, height: number): Promise<Proposal | null> {
+  const { store } = deps;
+  const before = new Date(now.getTime() - (deps.cutoffLagMs ?? 0)).toISOString();
+  const pending = await store.listPending({ before, limit: deps.maxBatchesPerRound ?? 256 });
+  if (pending.length === 0) return null;
+  const placements = await Promise.all(pending.map((p) => store.getPlacement(p.batchId)));
+  const placed = pending.filter((_, i) => placements[i] !== null);
+  if (placed.length > 0) await store.deletePending(placed);
+  let members: RoundMember[] = pending
+    .filter((_, i) => placements[i] === null)
+    .map((p: PendingBatch) => ({ batchId: p.batchId, root: p.root, count: p.count, arrivedAt: p.arrivedAt }));
+  if (members.length === 0) return null;
+  const { problems } = checkMembers(members, await store.getBatches(members.map((m) => m.batchId)));
+  if (problems.length > 0) {
+    for (const p of problems) deps.log?.('error', 'pending batch left out of the round', { height, ...p });
+    const bad = new Set(problems.map((p) => p.batchId));
+    members = members.filter((m) => !bad.has(m.batchId));
+    if (members.length === 0) return null;
+  }
+  // Time never goes back (PROTOCOL.md section 4), even if this clock is behind the last block's.
+  const prevHeader = latest ? parseBlockHeader(latest.header) : null;
+  const time = prevHeader && Date.parse(prevHeader.time) > now.getTime() ? prevHeader.time : timeToRfc3339Millis(now);
+  const header = encodeBlockHeader({
+    height,
+    time,
+    roundSize: members.length,
+    anchors: members.reduce((n, m) => n + m.count, 0),
+    roundRoot: roundTree(members).root(),
+    prev: latest ? headerLeafHash(latest.header) : GENESIS_PREV,
+    validators: validatorSetHash(deps.validatorSet),
+  });
+  const { root } = await appendHeader(store, height, header);
+  const checkpoint = formatCheckpoint({ origin: deps.origin, size: height + 1, root });
+  return {
+    height,
+    proposalId: `${height}-${sha256Hex(header + checkpoint).slice(0, 16)}`,
+    header,
+    checkpoint,
+    members,
+    createdAt: now.toISOString(),
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * Proof assembly (PROTOCOL.md section 6; README.md "Proof assembly"): the proof
+ * document of an anchor, consistency proofs between calendar sizes, and proof
+ * extensions. Everything is read by key; nothing scans.
+ *
+ * Items read for one confirmed anchor: the batch (agency check, anchor, batch
+ * path), its placement, the latest block, the block of the anchor, the
+ * proposal of that height (round path; cached per height), and one batched read
+ * of the calendar nodes of the path. The proof is served as stored: if stored
+ * data were altered, the verifier (sdk verifyProof) names the check that fails.
+ */
+import { parseCheckpoint } from '../../sdk/src/checkpoint.ts';
+import { bytesToHex } from '../../sdk/src/encoding.ts';
+import type { MerkleTree } from '../../sdk/src/merkle.ts';
+import { buildProof, type ProofDocument } from '../../sdk/src/proof.ts';
+import { parseAnchorId } from '../ids.ts';
+import type { Block, Store } from '../store/port.ts';
+import { calendarConsistency, calendarInclusion } from './calendar.ts';
+import { ledgerFail } from './errors.ts';
+import { batchTree, HASH_LENGTH, roundTree } from './round.ts';
+
+export type AnchorStatus =
+  | { id: string; hash: string; status: 'pending' }
+  | { id: string; hash: string; status: 'confirmed'; proof: ProofDocument };
+
+/** Round trees by height (a proposal never changes once stored): a small LRU per store. */
+const ROUND_CACHE_SIZE = 64;
+const roundCaches = new WeakMap<Store, Map<number, { proposalId: string; tree: MerkleTree }>>();
+
+async function roundTreeAt(store: Store, block: Block): Promise<MerkleTree> {
+  let cache = roundCaches.get(store);
+  if (!cache) roundCaches.set(store, (cache = new Map()));
+  const hit = cache.get(block.height);
+  if (hit && hit.proposalId === block.proposalId) {
+    cache.delete(block.height); // re-insert: Map order is the recency order
+    cache.set(block.height, hit);
+    return hit.tree;
+  }
+  const proposal = await store.getProposal(block.height);
+  if (!proposal || proposal.proposalId !== block.proposalId) {
+    ledgerFail('CORRUPT', `the stored proposal of height ${block.height} is not the one block ${block.height} names`);
+  }
+  const tree = roundTree(proposal.members);
+  if (cache.size >= ROUND_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cache.set(block.height, { proposalId: block.proposalId, tree });
+  return tree;
+}
+
+/**
+ * The calendar size proofs are served at: the latest settled block's size. An
+ * unsettled latest block may lack calendar nodes, except when its own anchors
+ * are asked for (placements are written after the nodes; see settle.ts).
+ */
+async function servedBlock(store: Store, placedAt: number): Promise<Block> {
+  const latest = await store.getLatestBlock();
+  if (!latest) ledgerFail('CORRUPT', `a batch is placed in block ${placedAt} but no block exists`);
+  if (latest.settled || latest.height <= placedAt) return latest;
+  const previous = await store.getBlock(latest.height - 1);
+  if (!previous) ledgerFail('CORRUPT', `block ${latest.height - 1} is missing below block ${latest.height}`);
+  return previous;
+}
+
+/** Largest calendar size with all nodes stored. */
+async function availableSize(store: Store): Promise<number> {
+  const latest = await store.getLatestBlock();
+  if (!latest) return 0;
+  return latest.settled ? latest.height + 1 : latest.height;
+}
+
+/**
+ * Status of one anchor for its agency: null when the id is malformed, the batch
+ * does not exist, belongs to another agency, or has no such index.
+ */
+export async function anchorStatus(store: Store, origin: string, anchorId: string, agencyId: string): Promise<AnchorStatus | null> {
+  const id = parseAnchorId(anchorId);
+  if (!id) return null;
+  const batch = await store.getBatch(id.batchId);
+  if (!batch || batch.agencyId !== agencyId || id.index >= batch.count) return null;
+  const anchor = batch.hashes.subarray(id.index * HASH_LENGTH, (id.index + 1) * HASH_LENGTH);
+  const hash = bytesToHex(anchor);
+  const placement = await store.getPlacement(batch.id);
+  if (!placement) return { id: anchorId, hash, status: 'pending' };
+  const [block, served] = await Promise.all([store.getBlock(placement.height), servedBlock(store, placement.height)]);
+  if (!block) ledgerFail('CORRUPT', `batch ${batch.id} is placed in block ${placement.height}, which does not exist`);
+  if (served.height < block.height) return { id: anchorId, hash, status: 'pending' };
+  const size = served.height + 1;
+  const [round, calendarPath] = await Promise.all([roundTreeAt(store, block), calendarInclusion(store, block.height, size)]);
+  const checkpointOrigin = parseCheckpoint(served.checkpoint.slice(0, served.checkpoint.indexOf('\n\n') + 1)).origin;
+  if (checkpointOrigin !== origin) ledgerFail('CORRUPT', `stored checkpoint origin "${checkpointOrigin}" is not "${origin}"`);
+  const proof = buildProof({
+    anchor,
+    chain: [
+      { index: id.index, size: batch.count, path: batchTree(batch.hashes).inclusionProof(id.index) },
+      { index: placement.index, size: round.size, path: round.inclusionProof(placement.index) },
+    ],
+    block: block.header,
+    calendar: { size, path: calendarPath },
+    checkpoint: served.checkpoint,
+  });
+  return { id: anchorId, hash, status: 'confirmed', proof };
+}
+
+/** RFC 9162 consistency proof between calendar sizes 1 <= from <= to (bottom-up hashes). */
+export async function consistencyProof(store: Store, from: number, to: number): Promise<Uint8Array[]> {
+  if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 1 || from > to) {
+    ledgerFail('INVALID_RANGE', `need 1 <= from <= to, got from ${from}, to ${to}`);
+  }
+  const available = await availableSize(store);
+  if (to > available) ledgerFail('NOT_FOUND', `the calendar has ${available} blocks; size ${to} does not exist yet`);
+  return calendarConsistency(store, from, to);
+}
+
+/**
+ * A proof extension (the input of sdk extendProof): the calendar path of block
+ * `height` in the calendar of `size` blocks and the checkpoint of that size
+ * (block size-1's signed note). Hashes are hex: this goes straight to JSON.
+ */
+export async function extendProof(
+  store: Store,
+  height: number,
+  size: number,
+): Promise<{ calendar: { size: number; path: string[] }; checkpoint: string }> {
+  if (!Number.isSafeInteger(height) || !Number.isSafeInteger(size) || height < 0 || height >= size) {
+    ledgerFail('INVALID_RANGE', `need 0 <= height < size, got height ${height}, size ${size}`);
+  }
+  const available = await availableSize(store);
+  if (size > available) ledgerFail('NOT_FOUND', `the calendar has ${available} blocks; size ${size} does not exist yet`);
+  const [block, path] = await Promise.all([store.getBlock(size - 1), calendarInclusion(store, height, size)]);
+  if (!block) ledgerFail('CORRUPT', `block ${size - 1} is missing`);
+  return { calendar: { size, path: path.map(bytesToHex) }, checkpoint: block.checkpoint };
+}

@@ -1,0 +1,115 @@
+/**
+ * Step 3 of a round (README.md "Life of a round"): ask every validator of the set
+ * in parallel, each bounded by its own timeout, and keep only the signature lines
+ * that verify over the exact proposed checkpoint text with that validator's key
+ * from the set. Everything else becomes a fault with a closed reason:
+ *
+ *   timeout        no answer in time (the call is aborted)
+ *   unreachable    network error, 5xx, or no client configured for a set member
+ *   refused        a ValidatorRefusal (its code and reason in the detail)
+ *   bad-signature  an answer that is malformed, from another name, or does not verify
+ *   equivocation   a valid signature over ANOTHER checkpoint of the same size (evidence in the detail)
+ */
+import { parseCheckpoint } from '../../sdk/src/checkpoint.ts';
+import { verifyNote } from '../../sdk/src/note.ts';
+import type { ValidatorSet } from '../../sdk/src/validator-set.ts';
+import type { Proposal } from '../store/port.ts';
+import type { FaultReason } from './events.ts';
+import { InvalidSignResponse, type ValidatorClient } from './remote-validator.ts';
+import { type SignRequest, SignResponseSchema, ValidatorRefusal } from './validator-protocol.ts';
+
+export interface ValidatorFault {
+  validator: string;
+  reason: FaultReason;
+  detail: string;
+}
+
+class Timeout extends Error {}
+
+/** Does `line` (one signature line) verify over `text` with `key` as validator `name`? */
+function signs(text: string, line: string, name: string, key: string): boolean {
+  if (!line.endsWith('\n') || line.indexOf('\n') !== line.length - 1) return false;
+  try {
+    return verifyNote(`${text}\n${line}`, [key]).verified.includes(name);
+  } catch {
+    return false;
+  }
+}
+
+type Answer = { ok: true; line: string } | { ok: false; reason: FaultReason; detail: string };
+
+async function askOne(client: ValidatorClient, key: string, req: SignRequest, timeoutMs: number): Promise<Answer> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort(new Timeout(`no answer within ${timeoutMs} ms`));
+      reject(new Timeout(`no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
+  const call = Promise.resolve().then(() => client.sign(req, { signal: controller.signal }));
+  call.catch(() => {}); // a late rejection after the timeout is not unhandled
+  let raw: unknown;
+  try {
+    raw = await Promise.race([call, expired]);
+  } catch (e) {
+    if (e instanceof Timeout || controller.signal.aborted) return { ok: false, reason: 'timeout', detail: (e as Error).message };
+    if (e instanceof ValidatorRefusal) return { ok: false, reason: 'refused', detail: `${e.code}: ${e.reason}` };
+    if (e instanceof InvalidSignResponse) return { ok: false, reason: 'bad-signature', detail: e.message };
+    return { ok: false, reason: 'unreachable', detail: e instanceof Error ? e.message : String(e) };
+  } finally {
+    clearTimeout(timer);
+  }
+  const res = SignResponseSchema.safeParse(raw);
+  if (!res.success) return { ok: false, reason: 'bad-signature', detail: 'malformed sign response' };
+  const { validator, signature, checkpoint } = res.data;
+  if (validator !== client.name) return { ok: false, reason: 'bad-signature', detail: `answered as "${validator}"` };
+  if (checkpoint !== req.checkpoint) {
+    // A valid signature on another checkpoint of the same size is evidence of equivocation.
+    let sameSize = false;
+    try {
+      sameSize = parseCheckpoint(checkpoint).size === parseCheckpoint(req.checkpoint).size;
+    } catch {
+      /* not a checkpoint at all */
+    }
+    if (sameSize && signs(checkpoint, signature, client.name, key)) {
+      return { ok: false, reason: 'equivocation', detail: `signed a different checkpoint of the same size: ${JSON.stringify(checkpoint + '\n' + signature)}` };
+    }
+    return { ok: false, reason: 'bad-signature', detail: 'signed text is not the proposed checkpoint' };
+  }
+  if (!signs(req.checkpoint, signature, client.name, key)) {
+    return { ok: false, reason: 'bad-signature', detail: 'signature does not verify over the checkpoint' };
+  }
+  return { ok: true, line: signature };
+}
+
+/** Ask every validator of the set in parallel; keep the verified lines by name. */
+export async function collectSignatures(
+  deps: { origin: string; validatorSet: ValidatorSet; validators: readonly ValidatorClient[]; signTimeoutMs?: number | undefined },
+  proposal: Proposal,
+): Promise<{ lines: Map<string, string>; faults: ValidatorFault[] }> {
+  const req: SignRequest = {
+    origin: deps.origin,
+    height: proposal.height,
+    proposalId: proposal.proposalId,
+    header: proposal.header,
+    checkpoint: proposal.checkpoint,
+  };
+  const keys = new Map(deps.validatorSet.validators.map((v) => [v.name, v.key] as const));
+  const asked = deps.validators.filter((c) => keys.has(c.name));
+  const answers = await Promise.all(
+    asked.map((c) => askOne(c, keys.get(c.name)!, req, c.timeoutMs ?? deps.signTimeoutMs ?? 5_000)),
+  );
+  const lines = new Map<string, string>();
+  const faults: ValidatorFault[] = [];
+  answers.forEach((a, i) => {
+    const name = asked[i]!.name;
+    if (a.ok) lines.set(name, a.line);
+    else faults.push({ validator: name, reason: a.reason, detail: a.detail });
+  });
+  // Members of the set the coordinator has no client for are missing signatures too.
+  for (const v of deps.validatorSet.validators) {
+    if (!deps.validators.some((c) => c.name === v.name)) faults.push({ validator: v.name, reason: 'unreachable', detail: 'no client configured' });
+  }
+  return { lines, faults };
+}

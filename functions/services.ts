@@ -1,0 +1,58 @@
+/**
+ * The services container: everything the HTTP app needs from the outside,
+ * passed in by the wiring (Lambda entry points, the local runner, tests).
+ * The app never reads the environment, the clock or the network on its own.
+ */
+import type { ValidatorSet } from '@ledgerseal/sdk';
+import type { Config } from './config.ts';
+import type { SignRequest, SignResponse } from './ledger/validator-protocol.ts';
+import type { Store } from './store/port.ts';
+
+export interface Clock {
+  now(): Date;
+}
+
+/** One structured log record; the logger adds time and level and writes one JSON line. */
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  info(fields: LogFields): void;
+  warn(fields: LogFields): void;
+  error(fields: LogFields): void;
+}
+
+/** A validator as the HTTP endpoint POST /v1/validator/sign sees it. */
+export interface ValidatorService {
+  /** The validator's name in the validator set. */
+  readonly name: string;
+  /** Checks and signs a proposal, or throws (see functions/ledger) when it refuses. */
+  sign(req: SignRequest): Promise<SignResponse>;
+}
+
+export interface Services {
+  store: Store;
+  config: Config;
+  /** The validator set in force: served at GET /v1/validators, default trust of POST /v1/verify. */
+  validatorSet: ValidatorSet;
+  /** Present when this deployment hosts a validator behind POST /v1/validator/sign. */
+  validator?: ValidatorService;
+  clock: Clock;
+  log: Logger;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** A logger writing one JSON object per line through `write` (console.log by default). */
+export function jsonLogger(write: (line: string) => void = (line) => console.log(line)): Logger {
+  const emit = (level: string, fields: LogFields): void => {
+    write(JSON.stringify({ time: new Date().toISOString(), level, ...fields }));
+  };
+  return {
+    info: (f) => emit('info', f),
+    warn: (f) => emit('warn', f),
+    error: (f) => emit('error', f),
+  };
+}
+
+/** A logger that drops everything (tests that do not look at logs). */
+export const silentLogger: Logger = { info: () => {}, warn: () => {}, error: () => {} };

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { generateToken, hashToken, parseApiKey } from '../../functions/api/auth.ts';
+import { CONFIG_DEFAULTS, ConfigError, loadConfig } from '../../functions/config.ts';
+import { anchorId, base32Crockford, isBatchId, newBatchId, newKeyId, parseAnchorId, timeOfId } from '../../functions/ids.ts';
+
+describe('config', () => {
+  it('has documented defaults', () => {
+    expect(loadConfig({})).toEqual({
+      origin: CONFIG_DEFAULTS.origin,
+      adminKeyHash: null,
+      coordinatorKeyHash: null,
+      maxBodyBytes: 4 * 1024 * 1024,
+      rateLimit: { perSecond: 20, burst: 100 },
+      roundIntervalMs: 60_000,
+    });
+  });
+
+  it('reads LEDGERSEAL_* variables', () => {
+    const h = 'ab'.repeat(32);
+    const c = loadConfig({
+      LEDGERSEAL_ORIGIN: 'registry.example.gov/prod',
+      LEDGERSEAL_ADMIN_KEY_HASH: h,
+      LEDGERSEAL_COORDINATOR_KEY_HASH: h,
+      LEDGERSEAL_MAX_BODY_BYTES: '1048576',
+      LEDGERSEAL_RATE_LIMIT_PER_SECOND: '0',
+      LEDGERSEAL_RATE_LIMIT_BURST: '5',
+      LEDGERSEAL_ROUND_INTERVAL_MS: '1000',
+    });
+    expect(c).toEqual({
+      origin: 'registry.example.gov/prod',
+      adminKeyHash: h,
+      coordinatorKeyHash: h,
+      maxBodyBytes: 1048576,
+      rateLimit: { perSecond: 0, burst: 5 },
+      roundIntervalMs: 1000,
+    });
+  });
+
+  it('refuses to start with invalid values and lists every problem', () => {
+    try {
+      loadConfig({ LEDGERSEAL_ORIGIN: 'has space', LEDGERSEAL_ADMIN_KEY_HASH: 'lsk_token_not_hash', LEDGERSEAL_MAX_BODY_BYTES: '10', LEDGERSEAL_RATE_LIMIT_BURST: '1.5' });
+      expect.fail('should throw');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).problems).toHaveLength(4);
+    }
+  });
+});
+
+describe('ids', () => {
+  it('batch ids are 26 Crockford characters that sort by time', () => {
+    const a = newBatchId(new Date('2026-11-22T04:32:16.123Z'));
+    const b = newBatchId(new Date('2026-11-22T04:32:16.124Z'));
+    expect(a).toMatch(/^[0-7][0-9A-HJKMNP-TV-Z]{25}$/);
+    expect(isBatchId(a)).toBe(true);
+    expect(a < b).toBe(true);
+    expect(timeOfId(a)).toBe(Date.parse('2026-11-22T04:32:16.123Z'));
+    expect(newBatchId(new Date(0), () => new Uint8Array(10))).toBe('0'.repeat(26));
+    expect(newBatchId(new Date(2 ** 48 - 1), (n) => new Uint8Array(n).fill(255))).toBe('7' + 'Z'.repeat(25));
+  });
+
+  it('anchor ids round-trip and reject anything else', () => {
+    const b = newBatchId(new Date());
+    expect(parseAnchorId(anchorId(b, 9999))).toEqual({ batchId: b, index: 9999 });
+    for (const bad of [`${b}`, `${b}.`, `${b}.01`, `${b}.-1`, `${b.toLowerCase()}.0`, `x${b}.0`, `${b}.0.0`]) expect(parseAnchorId(bad)).toBeNull();
+  });
+
+  it('Crockford base32 matches RFC 4648 base32 bit order with the Crockford alphabet', () => {
+    expect(base32Crockford(new Uint8Array([0xff]))).toBe('ZW');
+    expect(base32Crockford(new TextEncoder().encode('foobar'))).toBe('CSQPYRK1E8');
+    expect(newKeyId()).toMatch(/^[0-9a-hjkmnp-tv-z]{16}$/);
+  });
+});
+
+describe('API keys', () => {
+  it('tokens are lsk_<keyId>_<256-bit secret>, stored only as SHA-256 hex', () => {
+    const { keyId, token, keyHash } = generateToken();
+    expect(token).toMatch(/^lsk_[0-9a-hjkmnp-tv-z]{16}_[0-9a-hjkmnp-tv-z]{52}$/);
+    expect(parseApiKey(token)).toEqual({ keyId });
+    expect(keyHash).toBe(hashToken(token));
+    expect(keyHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(generateToken().token).not.toBe(token);
+    expect(parseApiKey(token.toUpperCase())).toBeNull();
+  });
+});

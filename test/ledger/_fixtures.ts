@@ -1,0 +1,163 @@
+/**
+ * Shared fixtures of the ledger suites: deterministic validator keys, batches
+ * seeded straight into the store (putBatch + putPending, roots from the sdk),
+ * in-process validators with fault wrappers, and the invariant checks every
+ * suite ends with. All against dynalite (test/helpers/dynalite.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
+import { parseCheckpoint } from '../../sdk/src/checkpoint.ts';
+import { generateNoteKey, signNote } from '../../sdk/src/note.ts';
+import { verifyProof } from '../../sdk/src/proof.ts';
+import type { ValidatorSet } from '../../sdk/src/validator-set.ts';
+import { newBatchId } from '../../functions/ids.ts';
+import { auditLedger } from '../../functions/ledger/audit.ts';
+import { runRound, type RoundDeps, type RoundOutcome } from '../../functions/ledger/coordinator.ts';
+import { defaultValidatorSet, type ValidatorKey } from '../../functions/ledger/keys.ts';
+import { anchorStatus } from '../../functions/ledger/proofs.ts';
+import { inProcessValidator, type ValidatorClient } from '../../functions/ledger/remote-validator.ts';
+import { batchTree } from '../../functions/ledger/round.ts';
+import { Validator } from '../../functions/ledger/validator.ts';
+import type { SignResponse } from '../../functions/ledger/validator-protocol.ts';
+import type { Batch, Store } from '../../functions/store/port.ts';
+
+export const ORIGIN = 'ledgerseal.test/ledger';
+export const AGENCY = 'AGENCY-A';
+
+/** Validator keys from fixed seeds: the same set in every run. */
+export function testKeys(n = 4): ValidatorKey[] {
+  return Array.from({ length: n }, (_, i) => {
+    const name = `validator-${i + 1}`;
+    const { signerKey, verifierKey } = generateNoteKey(name, new Uint8Array(32).fill(i + 1));
+    return { name, signerKey, verifierKey };
+  });
+}
+
+export const KEYS = testKeys();
+export const SET: ValidatorSet = defaultValidatorSet(ORIGIN, KEYS);
+
+/** A batch of `count` random anchors that arrived `agoMs` ago, stored and pending. */
+export async function seedBatch(store: Store, count: number, opts: { agencyId?: string; agoMs?: number } = {}): Promise<Batch> {
+  const arrived = new Date(Date.now() - (opts.agoMs ?? 1_000));
+  const hashes = new Uint8Array(randomBytes(32 * count));
+  const batch: Batch = {
+    id: newBatchId(arrived),
+    agencyId: opts.agencyId ?? AGENCY,
+    arrivedAt: arrived.toISOString(),
+    hashes,
+    count,
+    root: batchTree(hashes).root(),
+  };
+  await store.putBatch(batch);
+  await store.putPending({ batchId: batch.id, agencyId: batch.agencyId, arrivedAt: batch.arrivedAt, root: batch.root, count });
+  return batch;
+}
+
+export function validators(store: Store, opts: { now?: () => Date; maxClockSkewMs?: number } = {}): Validator[] {
+  return KEYS.map((k) => new Validator({ name: k.name, signerKey: k.signerKey, store, origin: ORIGIN, validatorSet: SET, ...opts }));
+}
+
+export function clients(vs: Validator[]): ValidatorClient[] {
+  return vs.map((v) => inProcessValidator(v));
+}
+
+// ---- faulty validators -----------------------------------------------------------
+
+export const offline = (name: string): ValidatorClient => ({
+  name,
+  sign: async () => {
+    throw new Error('connect ECONNREFUSED');
+  },
+});
+
+/** Answers (correctly) only after `delayMs`, unless aborted first. */
+export const slow = (inner: ValidatorClient, delayMs: number): ValidatorClient => ({
+  name: inner.name,
+  sign: (req, { signal }) =>
+    new Promise<SignResponse>((resolve, reject) => {
+      const t = setTimeout(() => inner.sign(req, { signal }).then(resolve, reject), delayMs);
+      signal.addEventListener('abort', () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      });
+    }),
+});
+
+/** Returns a signature line whose signature bytes are flipped. */
+export const badSignature = (inner: ValidatorClient): ValidatorClient => ({
+  name: inner.name,
+  sign: async (req, o) => {
+    const r = await inner.sign(req, o);
+    const [dash, name, b64] = r.signature.trimEnd().split(' ') as [string, string, string];
+    const raw = Buffer.from(b64, 'base64');
+    raw[10] = raw[10]! ^ 1;
+    return { ...r, signature: `${dash} ${name} ${raw.toString('base64')}\n` };
+  },
+});
+
+/** A lying validator: signs a checkpoint of the same size with another root, with its real key. */
+export const equivocating = (key: ValidatorKey): ValidatorClient => ({
+  name: key.name,
+  sign: async (req) => {
+    const cp = parseCheckpoint(req.checkpoint);
+    const other = `${cp.origin}\n${cp.size}\n${Buffer.alloc(32, 7).toString('base64')}\n`;
+    const note = signNote(other, [key.signerKey]);
+    return { validator: key.name, signature: note.slice(other.length + 1), checkpoint: other };
+  },
+});
+
+// ---- running and checking ----------------------------------------------------------
+
+export function roundDeps(store: Store, vs: ValidatorClient[], extra: Partial<RoundDeps> = {}): RoundDeps {
+  return { store, origin: ORIGIN, validatorSet: SET, validators: vs, signTimeoutMs: 2_000, ...extra };
+}
+
+/** Run rounds until one is empty (nothing pending, latest block settled). */
+export async function drain(deps: RoundDeps, max = 50): Promise<RoundOutcome[]> {
+  const out: RoundOutcome[] = [];
+  for (let i = 0; i < max; i++) {
+    const o = await runRound(deps);
+    out.push(o);
+    if (o.status === 'empty') return out;
+  }
+  throw new Error(`no empty round after ${max} rounds`);
+}
+
+/**
+ * The ledger invariants: gap-free heights, one placement per batch matching the
+ * proposal of its block, no batch in two blocks, nothing left pending, a clean
+ * audit, and a proof for every anchor that verifies against the validator set.
+ */
+export async function expectConsistentLedger(store: Store, batches: Batch[]): Promise<void> {
+  const latest = await store.getLatestBlock();
+  expect(latest?.settled).toBe(true);
+  const blocks = await store.listBlocks({ from: 0, limit: 1000 });
+  expect(blocks.map((b) => b.height)).toEqual(blocks.map((_, i) => i));
+  const seen = new Map<string, number>();
+  for (const b of blocks) {
+    const p = await store.getProposal(b.height);
+    expect(p?.proposalId).toBe(b.proposalId);
+    p!.members.forEach((m) => {
+      expect(seen.has(m.batchId), `batch ${m.batchId} in blocks ${seen.get(m.batchId)} and ${b.height}`).toBe(false);
+      seen.set(m.batchId, b.height);
+    });
+  }
+  for (const batch of batches) {
+    const placement = await store.getPlacement(batch.id);
+    expect(placement, `placement of ${batch.id}`).not.toBeNull();
+    expect(seen.get(batch.id)).toBe(placement!.height);
+  }
+  expect(seen.size).toBe(batches.length);
+  expect(await store.listPending({ before: new Date(Date.now() + 3_600_000).toISOString(), limit: 100 })).toEqual([]);
+  const audit = await auditLedger(store, SET, { origin: ORIGIN });
+  expect(audit.findings).toEqual([]);
+  for (const batch of batches) {
+    for (const index of [0, batch.count - 1]) {
+      const s = await anchorStatus(store, ORIGIN, `${batch.id}.${index}`, batch.agencyId);
+      expect(s?.status).toBe('confirmed');
+      if (s?.status !== 'confirmed') continue;
+      const r = verifyProof(s.proof, { validators: SET, origin: ORIGIN });
+      expect(r.ok, JSON.stringify(r)).toBe(true);
+    }
+  }
+}

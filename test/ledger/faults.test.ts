@@ -1,0 +1,162 @@
+/**
+ * Validator faults (PROTOCOL.md section 5, ARCHITECTURE.md "Data flow" 3): one of
+ * four validators offline, slow, refusing, returning a bad signature or signing a
+ * different checkpoint cannot stop the round, and is reported as a
+ * validator.fault event with the right reason; two of four stop finalization
+ * without any fork, and the ledger resumes when they recover.
+ */
+import { createHash } from 'node:crypto';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { verifyCheckpointQuorum } from '../../sdk/src/validator-set.ts';
+import { runRound } from '../../functions/ledger/coordinator.ts';
+import type { FaultReason } from '../../functions/ledger/events.ts';
+import { inProcessValidator, type ValidatorClient } from '../../functions/ledger/remote-validator.ts';
+import { Validator } from '../../functions/ledger/validator.ts';
+import type { Batch, Store } from '../../functions/store/port.ts';
+import { stopDynalite, withStore } from '../helpers/dynalite.ts';
+import {
+  badSignature,
+  clients,
+  drain,
+  equivocating,
+  expectConsistentLedger,
+  KEYS,
+  offline,
+  ORIGIN,
+  roundDeps,
+  seedBatch,
+  SET,
+  slow,
+  validators,
+} from './_fixtures.ts';
+
+afterAll(stopDynalite);
+
+const honest = (store: Store): ValidatorClient[] => clients(validators(store));
+
+const cases: { reason: FaultReason; make: (store: Store) => ValidatorClient; timeoutMs?: number }[] = [
+  { reason: 'unreachable', make: () => offline('validator-4') },
+  { reason: 'timeout', make: (store) => slow(honest(store)[3]!, 1_500), timeoutMs: 150 },
+  { reason: 'bad-signature', make: (store) => badSignature(honest(store)[3]!) },
+  { reason: 'equivocation', make: () => equivocating(KEYS[3]!) },
+  {
+    // Its clock is an hour behind: the header time is too far in its future.
+    reason: 'refused',
+    make: (store) =>
+      inProcessValidator(
+        new Validator({ ...KEYS[3]!, store, origin: ORIGIN, validatorSet: SET, now: () => new Date(Date.now() - 3_600_000) }),
+      ),
+  },
+];
+
+describe('one faulty validator of four', () => {
+  for (const c of cases) {
+    it(`${c.reason}: rounds finalize and the fault is recorded`, async () => {
+      const { store, close } = await withStore();
+      try {
+        const vs = honest(store);
+        vs[3] = c.make(store);
+        const deps = roundDeps(store, vs, c.timeoutMs ? { signTimeoutMs: c.timeoutMs } : {});
+        const batches = [await seedBatch(store, 4)];
+        const o = await runRound(deps);
+        expect(o.status).toBe('finalized');
+        expect(o.signers).toEqual(['validator-1', 'validator-2', 'validator-3']);
+        expect(o.faults).toEqual([{ validator: 'validator-4', reason: c.reason, detail: expect.any(String) }]);
+        if (c.reason === 'refused') expect(o.faults[0]!.detail).toMatch(/^BAD_TIME/);
+        const events = await store.listEvents({ limit: 50, type: 'validator.fault' });
+        expect(events.items).toEqual([
+          expect.objectContaining({
+            id: `validator.fault:0:validator-4:${c.reason}`,
+            data: { validator: 'validator-4', reason: c.reason, height: 0, detail: o.faults[0]!.detail },
+          }),
+        ]);
+        batches.push(await seedBatch(store, 2));
+        await drain(deps);
+        await expectConsistentLedger(store, batches);
+        const latest = await store.getLatestBlock();
+        expect(verifyCheckpointQuorum(latest!.checkpoint, SET).signers).toEqual(['validator-1', 'validator-2', 'validator-3']);
+      } finally {
+        await close();
+      }
+    });
+  }
+});
+
+/** sha256 hex of every checkpoint a validator recorded, by size, read straight from the table. */
+async function signedRecords(t: { client: import('@aws-sdk/client-dynamodb').DynamoDBClient; tableName: string }, name: string) {
+  const r = await t.client.send(
+    new QueryCommand({
+      TableName: t.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
+      ExpressionAttributeValues: { ':pk': { S: `VALIDATOR#${name}` }, ':s': { S: 'SIGNED#' } },
+      ConsistentRead: true,
+    }),
+  );
+  return (r.Items ?? []).map((it) => ({ sk: it.sk!.S!, item: it }));
+}
+
+const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+describe('two faulty validators of four', () => {
+  it('no block is finalized, nothing forks, and the pending batches finalize once they recover', async () => {
+    const t = await withStore();
+    const { store } = t;
+    try {
+      const vs = honest(store);
+      vs[2] = offline('validator-3');
+      vs[3] = equivocating(KEYS[3]!);
+      const deps = roundDeps(store, vs);
+      const batches: Batch[] = [await seedBatch(store, 3)];
+      const first = await runRound(deps);
+      expect(first).toMatchObject({ status: 'no-quorum', height: 0, signers: ['validator-1', 'validator-2'] });
+      expect(first.faults.map((f) => f.reason).sort()).toEqual(['equivocation', 'unreachable']);
+      batches.push(await seedBatch(store, 2));
+      const again = await runRound(deps);
+      expect(again.status).toBe('no-quorum');
+      expect(again.batches).toBe(1); // the stored proposal is resumed, never rebuilt
+      expect(await store.getLatestBlock()).toBeNull();
+      const proposal = (await store.getProposal(0))!;
+      // The honest validators recorded exactly the proposed checkpoint, once.
+      for (const name of ['validator-1', 'validator-2']) {
+        const recs = await signedRecords(t, name);
+        expect(recs.map((r) => r.sk)).toEqual([`SIGNED#${'1'.padStart(12, '0')}`]);
+        expect(JSON.stringify(recs[0]!.item)).toContain(sha256Hex(proposal.checkpoint));
+      }
+      // Recovery: the same proposal finalizes, then the batch that waited.
+      const healed = roundDeps(store, honest(store));
+      const o = await runRound(healed);
+      expect(o).toMatchObject({ status: 'finalized', height: 0, batches: 1 });
+      expect((await store.getBlock(0))!.proposalId).toBe(proposal.proposalId);
+      await drain(healed);
+      await expectConsistentLedger(store, batches);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('a lagging validator', () => {
+  it('catches up from the quorum-signed calendar and signs again', async () => {
+    const { store, close } = await withStore();
+    try {
+      const vs = honest(store);
+      const down = [...vs];
+      down[3] = offline('validator-4');
+      const batches: Batch[] = [];
+      for (let i = 0; i < 3; i++) {
+        batches.push(await seedBatch(store, 2));
+        expect((await runRound(roundDeps(store, down))).status).toBe('finalized');
+      }
+      expect(await store.getValidatorState('validator-4')).toBeNull();
+      batches.push(await seedBatch(store, 1));
+      const o = await runRound(roundDeps(store, vs));
+      expect(o).toMatchObject({ status: 'finalized', height: 3, faults: [] });
+      expect(o.signers).toContain('validator-4');
+      expect(await store.getValidatorState('validator-4')).toMatchObject({ size: 4 });
+      await expectConsistentLedger(store, batches);
+    } finally {
+      await close();
+    }
+  });
+});
