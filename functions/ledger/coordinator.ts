@@ -165,8 +165,9 @@ function outcome(
  * Build the proposal of `height` from the pending batches (oldest first), or null
  * when there is nothing to propose. Batches already placed in a block (a pending
  * marker read late) are dropped and their markers deleted; batches whose stored
- * anchors do not match their marker are left out (and logged), because validators
- * would refuse the whole round for them and a proposal, once stored, is final.
+ * anchors or agency do not match their marker are left out (and logged), because
+ * validators would refuse the whole round for them and a proposal, once stored,
+ * is final. Members carry the marker's agencyId, so settling needs no batch read.
  */
 async function buildProposal(deps: RoundDeps, now: Date, latest: Block | null, height: number): Promise<Proposal | null> {
   const { store } = deps;
@@ -178,7 +179,7 @@ async function buildProposal(deps: RoundDeps, now: Date, latest: Block | null, h
   if (placed.length > 0) await store.deletePending(placed);
   let members: RoundMember[] = pending
     .filter((_, i) => placements[i] === null)
-    .map((p: PendingBatch) => ({ batchId: p.batchId, root: p.root, count: p.count, arrivedAt: p.arrivedAt }));
+    .map((p: PendingBatch) => ({ batchId: p.batchId, agencyId: p.agencyId, root: p.root, count: p.count, arrivedAt: p.arrivedAt }));
   if (members.length === 0) return null;
   const { problems } = checkMembers(members, await store.getBatches(members.map((m) => m.batchId)));
   if (problems.length > 0) {

@@ -32,8 +32,10 @@ export function roundTree(members: readonly Pick<RoundMember, 'root'>[]): Merkle
 
 /**
  * Recheck the members of a round against the stored batches: each exists, its
- * anchors hash to the member's root, its count matches. Returns the first problem
- * per failing member (empty when all hold) and the total anchor count.
+ * anchors hash to the member's root, its count matches, it belongs to the member's
+ * agency (which scopes its anchor.confirmed event).
+ * Returns the first problem per failing member (empty when all hold) and the total
+ * anchor count.
  */
 export function checkMembers(
   members: readonly RoundMember[],
@@ -57,6 +59,8 @@ export function checkMembers(
       problems.push({ batchId: m.batchId, problem: `member count ${m.count} differs from the batch's ${b.count}` });
     } else if (!equalBytes(batchTree(b.hashes).root(), m.root)) {
       problems.push({ batchId: m.batchId, problem: 'the stored anchors do not hash to the member root' });
+    } else if (m.agencyId !== b.agencyId) {
+      problems.push({ batchId: m.batchId, problem: `member agency ${m.agencyId} differs from the batch's ${b.agencyId}` });
     }
   }
   return { problems, anchors };

@@ -8,9 +8,12 @@
  *   calendar nodes  (from the header and the frontier of the previous size)
  *   placements      ({ batchId, height, index } for every round member)
  *   pending markers deleted
- *   events          (round.finalized, checkpoint.published, anchor.confirmed per batch;
- *                    deterministic ids, times taken from the block)
+ *   events          (round.finalized, checkpoint.published, anchor.confirmed per batch
+ *                    scoped to the member's agencyId; deterministic ids, times taken
+ *                    from the block)
  *   mark settled
+ *
+ * Reads: the proposal and the calendar frontier only, never the member batches.
  */
 import { parseBlockHeader } from '../../sdk/src/block.ts';
 import { equalBytes } from '../../sdk/src/encoding.ts';
@@ -48,10 +51,11 @@ export async function settleBlock(deps: SettleDeps, block: Block): Promise<void>
   deps.failAfter?.('settle:placements');
   await store.deletePending(proposal.members.map((m) => ({ batchId: m.batchId, arrivedAt: m.arrivedAt })));
   deps.failAfter?.('settle:pending');
-  // Events: ids and times come from the block, so a repeat writes the same items.
+  // Events: ids and times come from the block, so a repeat writes the same items. The owner
+  // of each batch rides in its member row (checked against the stored batch before proposing
+  // and again by every validator before signing), so no batch is read here.
   const header = parseBlockHeader(block.header);
   const time = block.finalizedAt;
-  const batches = await store.getBatches(proposal.members.map((m) => m.batchId));
   const events: LedgerEvent[] = [
     roundFinalizedEvent({
       height,
@@ -64,10 +68,9 @@ export async function settleBlock(deps: SettleDeps, block: Block): Promise<void>
       signers: q.signers,
     }),
     checkpointPublishedEvent({ size: height + 1, root, checkpoint: block.checkpoint, time }),
-    ...proposal.members.flatMap((m, index) => {
-      const b = batches.get(m.batchId);
-      return b ? [anchorConfirmedEvent({ batchId: m.batchId, agencyId: b.agencyId, count: m.count, height, index, time })] : [];
-    }),
+    ...proposal.members.map((m, index) =>
+      anchorConfirmedEvent({ batchId: m.batchId, agencyId: m.agencyId, count: m.count, height, index, time }),
+    ),
   ];
   await store.putEvents(events);
   for (const e of events) deps.onEvent?.(e);

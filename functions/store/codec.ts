@@ -19,8 +19,12 @@ export type Item = Record<string, AttributeValue>;
 export const PENDING_SHARDS = 8;
 /** Bytes of packed data per item (head or part): leaves ~50 KB under the 400 KB item limit. */
 export const PART_BYTES = 350_000;
-/** Round members per chunk item: 2,000 x (32-byte root + <= 150 bytes of row) < 400 KB. */
-export const MEMBERS_PER_CHUNK = 2000;
+/**
+ * Round members per chunk item: 1,000 x (32-byte root + a row of at most ~260
+ * bytes: batch and agency ids of <= 100 ASCII characters, a timestamp, a count)
+ * < PART_BYTES, even before the rows are deflated.
+ */
+export const MEMBERS_PER_CHUNK = 1000;
 /** Idempotency records expire (DynamoDB TTL attribute `ttl`) this long after creation. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 /** Longest id accepted as a key component (agency, batch, key, proposal, validator). */

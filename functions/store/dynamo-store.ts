@@ -189,16 +189,24 @@ export class DynamoStore implements P.Store {
     await this.io.put(pendingItem(p));
   }
 
-  async putHistory(agencyId: string, recordKey: string, entries: P.HistoryEntry[]): Promise<void> {
+  /**
+   * One item per entry, whatever its record key, through BatchWriteItem (25 per
+   * call, up to 8 calls in flight, unprocessed items retried with backoff).
+   * Everything is validated before the first write; plain puts, so repeating is a no-op.
+   */
+  async putHistory(agencyId: string, entries: Array<{ recordKey: string } & P.HistoryEntry>): Promise<void> {
     keyPart('agency id', agencyId);
-    if (typeof recordKey !== 'string' || recordKey.length === 0) invalid('recordKey must be a non-empty string');
-    const pk = keys.historyPk(agencyId, recordKey);
-    for (const e of entries) {
+    const pks = new Map<string, string>();
+    const items = entries.map((e) => {
+      if (typeof e.recordKey !== 'string' || e.recordKey.length === 0) invalid('recordKey must be a non-empty string');
       keyTail('anchorId', e.anchorId);
       hex64('hash', e.hash);
       timestamp('arrivedAt', e.arrivedAt);
-    }
-    await this.io.batchWrite(entries.map((e) => ({ PutRequest: { Item: historyItem(pk, e) } })));
+      let pk = pks.get(e.recordKey);
+      if (pk === undefined) pks.set(e.recordKey, (pk = keys.historyPk(agencyId, e.recordKey)));
+      return historyItem(pk, e);
+    });
+    await this.io.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
   }
 
   /** Eventually consistent head (batches are immutable: a stale read can only miss); parts read consistently. */
@@ -278,6 +286,7 @@ export class DynamoStore implements P.Store {
     keyPart('proposal id', p.proposalId);
     for (const m of p.members) {
       keyPart('batch id', m.batchId);
+      keyPart('member agency id', m.agencyId);
       bytes('member root', m.root, HASH);
       nonNegInt('member count', m.count);
       timestamp('member arrivedAt', m.arrivedAt);

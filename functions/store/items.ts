@@ -181,20 +181,25 @@ export const historyFrom = (it: Item): HistoryEntry => ({
 
 // ---- round members (proposal chunks) -----------------------------------------
 
-/** One chunk: roots packed 32 bytes each, rows [batchId, arrivedAt, count] as deflated JSON. */
+/**
+ * One chunk: roots packed 32 bytes each, rows [batchId, arrivedAt, count, agencyId]
+ * as deflated JSON. A row without its agencyId (or with anything else out of
+ * shape) is CORRUPT: there is no older row format to fall back to.
+ */
 export const membersAttributes = (ms: RoundMember[]): Item => ({
   roots: B(concat(ms.map((m) => m.root))),
-  rows: B(packJson(ms.map((m) => [m.batchId, m.arrivedAt, m.count]))),
+  rows: B(packJson(ms.map((m) => [m.batchId, m.arrivedAt, m.count, m.agencyId]))),
 });
 export function membersFrom(it: Item): RoundMember[] {
   const roots = bin(it, 'roots');
   const rows = unpackJson(bin(it, 'rows'));
   if (!Array.isArray(rows) || roots.length !== HASH * rows.length) corrupt('round member chunk');
+  const text = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
   return rows.map((row: unknown, i) => {
-    if (!Array.isArray(row) || typeof row[0] !== 'string' || typeof row[1] !== 'string' || !Number.isSafeInteger(row[2])) {
+    if (!Array.isArray(row) || row.length !== 4 || !text(row[0]) || !text(row[1]) || !Number.isSafeInteger(row[2]) || !text(row[3])) {
       corrupt('round member row');
     }
-    return { batchId: row[0], root: roots.slice(HASH * i, HASH * (i + 1)), count: row[2] as number, arrivedAt: row[1] };
+    return { batchId: row[0], agencyId: row[3], root: roots.slice(HASH * i, HASH * (i + 1)), count: row[2] as number, arrivedAt: row[1] };
   });
 }
 

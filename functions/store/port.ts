@@ -72,6 +72,8 @@ export interface IdempotencyRecord {
 
 export interface RoundMember {
   batchId: string;
+  /** Owner of the batch (copied from its pending marker): scopes its anchor.confirmed event. */
+  agencyId: string;
   root: Uint8Array;
   count: number;
   arrivedAt: Timestamp;
@@ -174,7 +176,8 @@ export interface Store {
   /** Idempotent: writing the same batch again is a no-op. */
   putBatch(batch: Batch): Promise<void>;
   putPending(p: PendingBatch): Promise<void>;
-  putHistory(agencyId: string, recordKey: string, entries: HistoryEntry[]): Promise<void>;
+  /** Every history entry of a batch in one call (any mix of record keys); idempotent. */
+  putHistory(agencyId: string, entries: Array<{ recordKey: string } & HistoryEntry>): Promise<void>;
   getBatch(id: string): Promise<Batch | null>;
   getBatches(ids: string[]): Promise<Map<string, Batch>>;
   listHistory(agencyId: string, recordKey: string, opts: { limit: number; cursor?: string }): Promise<Page<HistoryEntry>>;

@@ -8,7 +8,7 @@
  * below n) has the same nodes as pairing each level left to right and promoting
  * an unpaired last node unchanged, so a level is simply the previous one halved,
  * and any proof is read from the levels without hashing (see
- * docs/protocol-parts/20-merkle.md for the design and the performance figures).
+ * docs/protocol.md ("Merkle trees and proofs") for the design and the performance figures).
  */
 import { sha256, sha256IntoU16 } from '#sha256';
 import { equalBytes } from './encoding.ts';

@@ -58,6 +58,41 @@ describe('POST /v1/anchors', () => {
     expect(batch!.hashes).toEqual(concatBytes(...hs.map((h) => hexToBytes(h))));
   });
 
+  it(`writes the history of ${MAX_BATCH} anchors with distinct recordKeys in one store call`, async () => {
+    const calls: number[] = [];
+    const g = await fixture({
+      wrapStore: (store) =>
+        new Proxy(store, {
+          get(target, prop, receiver) {
+            const v = Reflect.get(target, prop, receiver);
+            if (prop === 'putHistory') return (agencyId: string, entries: unknown[]) => (calls.push(entries.length), v.call(target, agencyId, entries));
+            return typeof v === 'function' ? v.bind(target) : v;
+          },
+        }),
+    });
+    try {
+      const { apiKey } = await g.agency();
+      const hs = hashes(MAX_BATCH, 40);
+      const anchors = hs.map((hash, i) => ({ hash, ...(i % 10 !== 3 && { recordKey: `parcel/${i}` }) }));
+      g.ts.store.resetCapacity();
+      const t0 = performance.now();
+      const res = await g.call('POST', '/v1/anchors', { token: apiKey, body: { anchors } });
+      const ms = performance.now() - t0;
+      expect(res.status).toBe(202);
+      console.log(`POST ${MAX_BATCH} anchors, ${calls[0]} with a recordKey: ${Math.round(ms)} ms, ${g.ts.store.capacity.write} WCU`);
+      expect(calls).toEqual([MAX_BATCH - MAX_BATCH / 10]);
+      const { batchId } = (await res.json()) as { batchId: string };
+      for (const i of [0, 4321, MAX_BATCH - 1]) {
+        const hist = (await (await g.call('GET', `/v1/anchors?recordKey=parcel%2F${i}`, { token: apiKey })).json()) as { items: { id: string; hash: string }[] };
+        expect(hist.items.map((x) => [x.id, x.hash])).toEqual([[`${batchId}.${i}`, hs[i]]]);
+      }
+      const none = (await (await g.call('GET', '/v1/anchors?recordKey=parcel%2F3', { token: apiKey })).json()) as { items: unknown[] };
+      expect(none.items).toEqual([]);
+    } finally {
+      g.close();
+    }
+  });
+
   const invalid: [string, unknown, string][] = [
     ['bad hex', { anchors: [{ hash: 'zz'.repeat(32) }] }, '/anchors/0/hash'],
     ['uppercase hex', { anchors: [{ hash: 'AB'.repeat(32) }] }, '/anchors/0/hash'],

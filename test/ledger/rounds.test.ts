@@ -111,6 +111,69 @@ describe('rounds', () => {
     }
   });
 
+  it('members carry their agency: settling reads no batch, and anchor.confirmed goes to each batch\'s owner', async () => {
+    const { store, close } = await withStore();
+    try {
+      // The coordinator's store counts batch reads; the validators read through the plain one.
+      const reads: string[] = [];
+      const counted = new Proxy(store, {
+        get(target, prop, receiver) {
+          const v = Reflect.get(target, prop, receiver);
+          if (prop === 'getBatches' || prop === 'getBatch') reads.push(prop);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+      const steps: string[] = [];
+      const seen: LedgerEvent[] = [];
+      const deps = roundDeps(counted, clients(validators(store)), {
+        onEvent: (e) => seen.push(e),
+        failAfter: (step) => void steps.push(`${step}@${reads.length}`),
+      });
+      const a = await seedBatch(store, 2);
+      const b = await seedBatch(store, 3, { agencyId: 'AGENCY-B' });
+      const o = await runRound(deps);
+      expect(o).toMatchObject({ status: 'finalized', batches: 2 });
+      // One read: the coordinator's recheck before proposing. None from 'propose' to 'settle:mark'.
+      expect(reads).toEqual(['getBatches']);
+      expect(steps.at(-1)).toBe('settle:mark@1');
+      const p = (await store.getProposal(0))!;
+      expect(p.members.map((m) => [m.batchId, m.agencyId])).toEqual([
+        [a.id, AGENCY],
+        [b.id, 'AGENCY-B'],
+      ]);
+      const confirmed = seen.filter((e) => e.type === 'anchor.confirmed').map((e) => [e.data.batchId, e.agencyId]);
+      expect(confirmed).toEqual([
+        [a.id, AGENCY],
+        [b.id, 'AGENCY-B'],
+      ]);
+      await expectConsistentLedger(store, [a, b]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('leaves out a pending batch whose marker names another agency than the stored batch', async () => {
+    const { store, close } = await withStore();
+    try {
+      const logs: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+      const deps = roundDeps(store, clients(validators(store)), { log: (level, message, fields) => void logs.push({ level, message, ...(fields && { fields }) }) });
+      const good = await seedBatch(store, 2);
+      const forged = await seedBatch(store, 4);
+      // The marker is rewritten with a foreign owner (a bug or tampering): its event would go astray.
+      await store.putPending({ batchId: forged.id, agencyId: 'AGENCY-X', arrivedAt: forged.arrivedAt, root: forged.root, count: forged.count });
+      const o = await runRound(deps);
+      expect(o).toMatchObject({ status: 'finalized', batches: 1, anchors: 2 });
+      expect((await store.getProposal(0))!.members.map((m) => m.batchId)).toEqual([good.id]);
+      expect(logs).toContainEqual({
+        level: 'error',
+        message: 'pending batch left out of the round',
+        fields: { height: 0, batchId: forged.id, problem: `member agency AGENCY-X differs from the batch's ${AGENCY}` },
+      });
+    } finally {
+      await close();
+    }
+  });
+
   it('publishes the latest checkpoint when due, and proofs verify against the publication alone', async () => {
     const { store, close } = await withStore();
     try {

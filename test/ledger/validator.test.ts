@@ -32,7 +32,7 @@ interface Craft {
 async function propose(store: Store, batches: Batch[], craft: Craft = {}): Promise<SignRequest> {
   const latest = await store.getLatestBlock();
   const height = latest ? latest.height + 1 : 0;
-  const members = batches.map((b) => ({ batchId: b.id, root: b.root, count: b.count, arrivedAt: b.arrivedAt }));
+  const members = batches.map((b) => ({ batchId: b.id, agencyId: b.agencyId, root: b.root, count: b.count, arrivedAt: b.arrivedAt }));
   const header =
     craft.headerText ??
     encodeBlockHeader({
@@ -91,6 +91,8 @@ const refusals: [string, RefusalCode, (t: TestStore & { batches: Batch[] }) => P
     await t.store.putBatch({ ...b, hashes });
     return req;
   }],
+  ['a member that names another agency than its batch', 'BAD_ROUND', (t) =>
+    propose(t.store, [t.batches[0]!, { ...t.batches[1]!, agencyId: 'AGENCY-OTHER' }])],
   ['a batch already placed in another block', 'BAD_ROUND', async (t) => {
     await t.store.putPlacements([{ batchId: t.batches[1]!.id, height: 7, index: 0 }]);
     return propose(t.store, t.batches);

@@ -6,10 +6,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { deflateRawSync } from 'node:zlib';
+import { BatchWriteItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { itemBytes, type Item } from '../../functions/store/codec.ts';
 import { startDynalite } from '../../functions/store/dynalite.ts';
+import { DynamoStore } from '../../functions/store/dynamo-store.ts';
+import { keys } from '../../functions/store/items.ts';
 import type { AnchorEntry, Batch, Block, LedgerEvent, PendingBatch, Proposal, RoundMember } from '../../functions/store/port.ts';
 import { LedgerError } from '../../functions/ledger/errors.ts';
 import { stopDynalite, withStore, type TestStore } from '../helpers/dynalite.ts';
@@ -172,8 +175,10 @@ describe('intake', () => {
   it('keeps per-record history newest first, paged with cursors', () =>
     use(async ({ store }) => {
       const entries = Array.from({ length: 60 }, (_, i) => ({ anchorId: `${id(i)}.${i}`, hash: hex(sha(`v${i}`)), arrivedAt: at(i * 1000) }));
-      await store.putHistory('AGENCY1', 'parcel/7', entries);
-      await store.putHistory('AGENCY1', 'parcel/8', entries.slice(0, 3));
+      await store.putHistory('AGENCY1', [
+        ...entries.map((e) => ({ recordKey: 'parcel/7', ...e })),
+        ...entries.slice(0, 3).map((e) => ({ recordKey: 'parcel/8', ...e })),
+      ]);
       const seen: string[] = [];
       let cursor: string | undefined;
       let pages = 0;
@@ -194,6 +199,72 @@ describe('intake', () => {
       await expectCode(store.listHistory('AGENCY1', 'parcel/8', { limit: 1, cursor: first.cursor! }), 'INVALID_ARGUMENT');
       await expectCode(store.listHistory('AGENCY1', 'parcel/7', { limit: 1, cursor: 'garbage!' }), 'INVALID_ARGUMENT');
     }));
+
+  it('writes the history of many record keys in one call: 1 WCU per entry, keys as before, all or nothing validated', () =>
+    use(async (t) => {
+      const { store } = t;
+      // 1,000 entries over 600 record keys (some keys twice), in one call: 40 BatchWriteItem requests.
+      const entries = Array.from({ length: 1000 }, (_, i) => ({
+        recordKey: `deed/${i % 600}`,
+        anchorId: `${id(7)}.${i}`,
+        hash: hex(sha(`h${i}`)),
+        arrivedAt: at(i),
+      }));
+      store.resetCapacity();
+      await store.putHistory('AGENCY1', entries);
+      expect(store.capacity.write).toBe(1000);
+      await store.putHistory('AGENCY1', entries); // a retry overwrites the same items
+      const page = await store.listHistory('AGENCY1', 'deed/5', { limit: 10 });
+      expect(page.items).toEqual([entries[605]!, entries[5]!].map(({ recordKey: _, ...e }) => e));
+      expect((await store.listHistory('AGENCY1', 'deed/599', { limit: 10 })).items.map((e) => e.anchorId)).toEqual([`${id(7)}.599`]);
+      expect((await store.listHistory('AGENCY2', 'deed/5', { limit: 10 })).items).toEqual([]);
+      // The item key is unchanged: HIST#<agencyId>#<hex SHA-256(recordKey)> / <arrivedAt>#<anchorId>.
+      const raw = await rawItems(t, `HIST#AGENCY1#${hex(sha('deed/5'))}`);
+      expect(raw.map((i) => i.sk?.S)).toEqual([`${at(5)}#${id(7)}.5`, `${at(605)}#${id(7)}.605`]);
+      // One bad entry refuses the whole call before anything is written.
+      const bad = [{ recordKey: 'fresh/1', anchorId: 'x.1', hash: hex(sha('a')), arrivedAt: at(1) }, { recordKey: '', anchorId: 'x.2', hash: hex(sha('b')), arrivedAt: at(2) }];
+      await expectCode(store.putHistory('AGENCY1', bad), 'INVALID_ARGUMENT');
+      await expectCode(store.putHistory('AGENCY1', [{ ...bad[0]!, hash: 'AB'.repeat(32) }]), 'INVALID_ARGUMENT');
+      await expectCode(store.putHistory('A#1', [bad[0]!]), 'INVALID_ARGUMENT');
+      expect((await store.listHistory('AGENCY1', 'fresh/1', { limit: 10 })).items).toEqual([]);
+      store.resetCapacity();
+      await store.putHistory('AGENCY1', []);
+      expect(store.capacity.write).toBe(0);
+    }));
+
+  it('putHistory of 10,000 entries: 400 BatchWriteItem calls, several in flight, unprocessed items retried', async () => {
+    // A fake client in front of nothing: every first attempt of a call leaves its last 5 items unprocessed.
+    const written = new Map<string, number>();
+    let calls = 0;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const client = {
+      send: async (cmd: BatchWriteItemCommand) => {
+        calls++;
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 1));
+        inFlight--;
+        const reqs = cmd.input.RequestItems!.fake!;
+        expect(reqs.length).toBeLessThanOrEqual(25);
+        const retry = reqs.length === 25 ? reqs.slice(20) : [];
+        for (const r of reqs.slice(0, reqs.length - retry.length)) {
+          const k = `${r.PutRequest!.Item!.pk!.S}/${r.PutRequest!.Item!.sk!.S}`;
+          written.set(k, (written.get(k) ?? 0) + 1);
+        }
+        return { UnprocessedItems: retry.length > 0 ? { fake: retry } : {}, ConsumedCapacity: [{ CapacityUnits: reqs.length - retry.length }] };
+      },
+    };
+    const store = new DynamoStore(client as unknown as DynamoDBClient, 'fake');
+    const entries = Array.from({ length: 10_000 }, (_, i) => ({ recordKey: `k${i}`, anchorId: `${id(9)}.${i}`, hash: hex(sha(`e${i}`)), arrivedAt: at(0) }));
+    await store.putHistory('AGENCY1', entries);
+    expect(written.size).toBe(10_000);
+    expect([...written.values()].every((n) => n === 1)).toBe(true);
+    expect(calls).toBe(400 + 400); // every call needed exactly one retry
+    expect(maxInFlight).toBeGreaterThan(1);
+    expect(maxInFlight).toBeLessThanOrEqual(8);
+    expect(store.capacity.write).toBe(10_000);
+  });
 });
 
 describe('rounds', () => {
@@ -214,7 +285,13 @@ describe('rounds', () => {
     }));
 
   function proposal(height: number, proposalId: string, n: number): Proposal {
-    const members: RoundMember[] = Array.from({ length: n }, (_, i) => ({ batchId: id(i), root: sha(`m${proposalId}${i}`), count: i % 9 + 1, arrivedAt: at(i) }));
+    const members: RoundMember[] = Array.from({ length: n }, (_, i) => ({
+      batchId: id(i),
+      agencyId: `AGENCY${i % 3}`,
+      root: sha(`m${proposalId}${i}`),
+      count: i % 9 + 1,
+      arrivedAt: at(i),
+    }));
     return { height, proposalId, header: `ledgerseal-block/v1\nheight ${height}\n`, checkpoint: `origin\n${height + 1}\nroot\n`, members, createdAt: at(0) };
   }
 
@@ -227,6 +304,8 @@ describe('rounds', () => {
         'MEMBERS#P1#0000',
         'MEMBERS#P1#0001',
         'MEMBERS#P1#0002',
+        'MEMBERS#P1#0003',
+        'MEMBERS#P1#0004',
         'PROPOSAL',
       ]);
       expect(await t.store.putProposal(p)).toEqual(p); // a retry by the same coordinator
@@ -234,6 +313,36 @@ describe('rounds', () => {
       expect(await t.store.putProposal(empty)).toEqual(empty);
       expect(await t.store.getProposal(8)).toEqual(empty);
       expect(await t.store.getProposal(9)).toBeNull();
+    }));
+
+  it('refuses a member without an agency id; a stored chunk whose rows lack it reads as CORRUPT', () =>
+    use(async (t) => {
+      const p = proposal(4, 'P4', 3);
+      await expectCode(t.store.putProposal({ ...p, members: [{ ...p.members[0]!, agencyId: '' }] }), 'INVALID_ARGUMENT');
+      await expectCode(t.store.putProposal({ ...p, members: [{ ...p.members[0]!, agencyId: 'A#B' }] }), 'INVALID_ARGUMENT');
+      // Biggest chunk the limits allow (1,000 members, ids of 100 characters): under PART_BYTES before deflate.
+      const long = (c: string, i: number): string => `${c}${String(i).padStart(99, c)}`;
+      const big: Proposal = {
+        ...proposal(5, 'P5', 1000),
+        members: proposal(5, 'P5', 1000).members.map((m, i) => ({ ...m, batchId: long('B', i), agencyId: long('A', i), count: Number.MAX_SAFE_INTEGER })),
+      };
+      await t.store.putProposal(big);
+      expect(await t.store.getProposal(5)).toEqual(big);
+      const chunk = (await rawItems(t, 'ROUND#000000000005')).find((i) => i.sk?.S === 'MEMBERS#P5#0000')!;
+      expect(itemBytes(chunk)).toBeLessThan(409_600);
+      const rows = JSON.stringify(big.members.map((m) => [m.batchId, m.arrivedAt, m.count, m.agencyId]));
+      expect(32 * 1000 + Buffer.byteLength(rows)).toBeLessThan(350_000);
+
+      await t.store.putProposal(p);
+      const key = keys.members(4, 'P4', 0);
+      const rowsWithout = p.members.map((m) => [m.batchId, m.arrivedAt, m.count]);
+      await t.client.send(
+        new PutItemCommand({
+          TableName: t.tableName,
+          Item: { ...key, roots: { B: Buffer.concat(p.members.map((m) => m.root)) }, rows: { B: deflateRawSync(JSON.stringify(rowsWithout)) } },
+        }),
+      );
+      await expectCode(t.store.getProposal(4), 'CORRUPT');
     }));
 
   it('two racing proposals for one height: both callers get the same winner', () =>
