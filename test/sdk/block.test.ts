@@ -11,18 +11,8 @@ import {
 } from '../../sdk/src/block.ts';
 import { utf8 } from '../../sdk/src/encoding.ts';
 import { LedgersealError } from '../../sdk/src/errors.ts';
+import { expectSdkError as expectFail } from '../helpers/sdk-errors.ts';
 
-function expectFail(f: () => unknown, code: string, message?: RegExp): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(LedgersealError);
-  expect((err as LedgersealError).code).toBe(code);
-  if (message) expect((err as LedgersealError).message).toMatch(message);
-}
 
 const H = (b: number): Uint8Array => new Uint8Array(32).fill(b);
 const A = 'ab'.repeat(32);

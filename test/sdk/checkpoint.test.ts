@@ -5,18 +5,8 @@ import { base64ToBytes, bytesToBase64 } from '../../sdk/src/encoding.ts';
 import { LedgersealError } from '../../sdk/src/errors.ts';
 import { generateNoteKey, noteVerifier, parseNote, signNote, verifyNote } from '../../sdk/src/note.ts';
 import vectors from '../vectors/checkpoint-sumdb.json' with { type: 'json' };
+import { expectSdkError as expectFail } from '../helpers/sdk-errors.ts';
 
-function expectFail(f: () => unknown, code: string, message?: RegExp): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(LedgersealError);
-  expect((err as LedgersealError).code).toBe(code);
-  if (message) expect((err as LedgersealError).message).toMatch(message);
-}
 
 const ROOT = bytesToBase64(new Uint8Array(32).fill(7));
 

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesToHex, utf8 } from '../../sdk/src/encoding.ts';
 import { LedgersealError, type ErrorCode } from '../../sdk/src/errors.ts';
 import { canonicalJson } from '../../sdk/src/jcs.ts';
+import { expectSdkError as expectCode } from '../helpers/sdk-errors.ts';
 
 interface Rfc8785Vectors {
   source: string;
@@ -21,17 +22,6 @@ const vectors = JSON.parse(
   readFileSync(new URL('../vectors/rfc8785.json', import.meta.url), 'utf8'),
 ) as Rfc8785Vectors;
 
-function expectCode(fn: () => unknown, code: ErrorCode, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(LedgersealError);
-  expect((caught as LedgersealError).code).toBe(code);
-  if (message) expect((caught as LedgersealError).message).toMatch(message);
-}
 
 function doubleFromHex(hex: string): number {
   const view = new DataView(new ArrayBuffer(8));

@@ -16,6 +16,7 @@ import {
   NODE_PREFIX, nodeHash, rootFromInclusionProof, verifyConsistency, verifyInclusion,
 } from '../../sdk/src/merkle.ts';
 import { consistencyProofRanges, inclusionProofRanges, perfectSubtrees, type LeafRange } from '../../sdk/src/merkle-shape.ts';
+import { expectSdkError as expectError } from '../helpers/sdk-errors.ts';
 
 interface Vectors {
   source: string;
@@ -30,17 +31,6 @@ const V = JSON.parse(readFileSync(new URL('../vectors/rfc6962.json', import.meta
 const LEAVES = V.leaves.map((h) => hexToBytes(h));
 const hex = (bs: Uint8Array[]): string[] => bs.map(bytesToHex);
 
-function expectError(fn: () => unknown, code: ErrorCode, message: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(LedgersealError);
-  expect((caught as LedgersealError).code).toBe(code);
-  expect((caught as LedgersealError).message).toBe(message);
-}
 
 // ---------------------------------------------------------------------------
 // Reference implementation: RFC 9162 2.1.1 MTH, 2.1.3.1 PATH, 2.1.4.1 PROOF/SUBPROOF,

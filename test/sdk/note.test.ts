@@ -17,6 +17,7 @@ import {
   verifyNote,
 } from '../../sdk/src/note.ts';
 import vectors from '../vectors/c2sp-notes.json' with { type: 'json' };
+import { expectSdkError as expectFail } from '../helpers/sdk-errors.ts';
 
 const EM = '\u2014';
 
@@ -30,17 +31,6 @@ function codeOf(f: () => unknown): string {
   return 'NO_ERROR';
 }
 
-function expectFail(f: () => unknown, code: string, message?: RegExp): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(LedgersealError);
-  expect((err as LedgersealError).code).toBe(code);
-  if (message) expect((err as LedgersealError).message).toMatch(message);
-}
 
 const seed = (n: number): Uint8Array => new Uint8Array(32).fill(n);
 const [peter, enoch] = vectors.keys as [(typeof vectors.keys)[number] & { signerKey: string }, (typeof vectors.keys)[number]];

@@ -14,21 +14,11 @@ import {
   PUBLICATION_CODE_LENGTH,
   PUBLICATION_CODE_VERSION,
 } from '../../sdk/src/publication.ts';
+import { expectSdkError as expectCode } from '../helpers/sdk-errors.ts';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const zlibCrc32 = (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
 
-function expectCode(fn: () => unknown, code: ErrorCode, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(LedgersealError);
-  expect((caught as LedgersealError).code).toBe(code);
-  if (message) expect((caught as LedgersealError).message).toMatch(message);
-}
 
 /** Reference encoder: the 45 bytes as one big number, 5 bits at a time. */
 function refCode(version: number, size: bigint, root: Uint8Array, crcOverride?: number): string {

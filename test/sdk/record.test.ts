@@ -17,6 +17,7 @@ import {
   hashRecord,
   randomMask,
 } from '../../sdk/src/record.ts';
+import { expectSdkError as expectCode } from '../helpers/sdk-errors.ts';
 
 const sha = (b: Uint8Array | string): Uint8Array => new Uint8Array(createHash('sha256').update(b).digest());
 const hmac = (k: Uint8Array, b: Uint8Array): Uint8Array => new Uint8Array(createHmac('sha256', k).update(b).digest());
@@ -27,17 +28,6 @@ function refMask(key: Uint8Array, recordKey: string, version: number | bigint): 
   return hmac(key, msg);
 }
 
-function expectCode(fn: () => unknown, code: ErrorCode, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(LedgersealError);
-  expect((caught as LedgersealError).code).toBe(code);
-  if (message) expect((caught as LedgersealError).message).toMatch(message);
-}
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i);
 const RECORD = { parcel: '4711', owner: 'Maria Tamm', area_m2: 1250.5, updated: '2026-11-22' };

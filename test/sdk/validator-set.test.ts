@@ -15,18 +15,8 @@ import {
   validatorSetVerifier,
   verifyCheckpointQuorum,
 } from '../../sdk/src/validator-set.ts';
+import { expectSdkError as expectFail } from '../helpers/sdk-errors.ts';
 
-function expectFail(f: () => unknown, code: string, message?: RegExp): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(LedgersealError);
-  expect((err as LedgersealError).code).toBe(code);
-  if (message) expect((err as LedgersealError).message).toMatch(message);
-}
 
 const NAMES = ['v1.example', 'v2.example', 'v3.example', 'v4.example'];
 const KEYS = NAMES.map((n, i) => generateNoteKey(n, new Uint8Array(32).fill(i + 1)));

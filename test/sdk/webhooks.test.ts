@@ -19,6 +19,7 @@ import {
   webhookHeaders,
   type WebhookEvent,
 } from '../../sdk/src/webhooks.ts';
+import { expectSdkError as expectCode } from '../helpers/sdk-errors.ts';
 
 interface Vector {
   name: string;
@@ -35,17 +36,6 @@ const vectors = JSON.parse(readFileSync(new URL('../vectors/standard-webhooks.js
   rotation: Omit<Vector, 'secret'> & { secrets: string[] };
 };
 
-function expectCode(fn: () => unknown, code: ErrorCode, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected ${code}`).toBeInstanceOf(LedgersealError);
-  expect((caught as LedgersealError).code).toBe(code);
-  if (message) expect((caught as LedgersealError).message).toMatch(message);
-}
 
 /** HMAC computed with node:crypto, independent of the sdk. */
 function refSignature(secret: string, id: string, ts: number, body: string): string {
