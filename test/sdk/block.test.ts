@@ -10,7 +10,6 @@ import {
   timeToRfc3339Millis,
 } from '../../sdk/src/block.ts';
 import { utf8 } from '../../sdk/src/encoding.ts';
-import { LedgersealError } from '../../sdk/src/errors.ts';
 import { expectSdkError as expectFail } from '../helpers/sdk-errors.ts';
 
 

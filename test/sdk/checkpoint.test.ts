@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatCheckpoint, openCheckpoint, parseCheckpoint } from '../../sdk/src/checkpoint.ts';
 import { base64ToBytes, bytesToBase64 } from '../../sdk/src/encoding.ts';
-import { LedgersealError } from '../../sdk/src/errors.ts';
 import { generateNoteKey, noteVerifier, parseNote, signNote, verifyNote } from '../../sdk/src/note.ts';
 import vectors from '../vectors/checkpoint-sumdb.json' with { type: 'json' };
 import { expectSdkError as expectFail } from '../helpers/sdk-errors.ts';

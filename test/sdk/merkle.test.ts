@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, hexToBytes } from '../../sdk/src/encoding.ts';
-import { LedgersealError, type ErrorCode } from '../../sdk/src/errors.ts';
+import { LedgersealError } from '../../sdk/src/errors.ts';
 import {
   consistencyProof, emptyRoot, hashRange, inclusionProof, LEAF_PREFIX, leafHash, merkleRoot, MerkleTree,
   NODE_PREFIX, nodeHash, rootFromInclusionProof, verifyConsistency, verifyInclusion,

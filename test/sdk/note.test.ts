@@ -33,7 +33,7 @@ function codeOf(f: () => unknown): string {
 
 
 const seed = (n: number): Uint8Array => new Uint8Array(32).fill(n);
-const [peter, enoch] = vectors.keys as [(typeof vectors.keys)[number] & { signerKey: string }, (typeof vectors.keys)[number]];
+const [peter] = vectors.keys as [(typeof vectors.keys)[number] & { signerKey: string }];
 const TEXT = vectors.signed[0]!.text;
 const PETER_NOTE = vectors.signed[0]!.note;
 

@@ -7,7 +7,6 @@ import * as zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crc32 } from '../../sdk/src/_crc32.ts';
-import { LedgersealError, type ErrorCode } from '../../sdk/src/errors.ts';
 import {
   decodePublicationCode,
   encodePublicationCode,

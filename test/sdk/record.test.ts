@@ -7,7 +7,6 @@ import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, utf8 } from '../../sdk/src/encoding.ts';
-import { LedgersealError, type ErrorCode } from '../../sdk/src/errors.ts';
 import { canonicalJson } from '../../sdk/src/jcs.ts';
 import {
   anchorOf,

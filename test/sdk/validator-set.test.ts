@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { formatCheckpoint } from '../../sdk/src/checkpoint.ts';
 import { bytesToHex, utf8 } from '../../sdk/src/encoding.ts';
-import { LedgersealError } from '../../sdk/src/errors.ts';
 import { canonicalJson } from '../../sdk/src/jcs.ts';
 import { generateNoteKey, signNote } from '../../sdk/src/note.ts';
 import {

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { base64ToBytes, bytesToBase64, utf8 } from '../../sdk/src/encoding.ts';
-import { LedgersealError, type ErrorCode } from '../../sdk/src/errors.ts';
+import { LedgersealError } from '../../sdk/src/errors.ts';
 import {
   generateWebhookSecret,
   signWebhook,
