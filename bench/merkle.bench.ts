@@ -133,6 +133,13 @@ const CASES: Record<string, (n: number) => Promise<Result>> = {
     return measure('merkletreejs', n, 1, (l) => new MerkleTree(l, sha256, { hashLeaves: true }),
       (t, i) => (t as InstanceType<typeof MerkleTree>).getProof((t as InstanceType<typeof MerkleTree>).getLeaf(i), i));
   },
+  'merkletreejs-readme': (n) => {
+    const { MerkleTree } = require('merkletreejs') as typeof import('merkletreejs');
+    // As merkletreejs documents it: crypto-js SHA256.
+    const SHA256 = require('crypto-js/sha256') as (d: unknown) => unknown;
+    return measure('merkletreejs (README: crypto-js SHA256)', n, 1, (l) => new MerkleTree(l, SHA256, { hashLeaves: true }),
+      (t, i) => (t as InstanceType<typeof MerkleTree>).getProof((t as InstanceType<typeof MerkleTree>).getLeaf(i), i));
+  },
   openzeppelin: (n) => {
     const { SimpleMerkleTree } = require('@openzeppelin/merkle-tree') as typeof import('@openzeppelin/merkle-tree');
     return measure('@openzeppelin/merkle-tree', n, 1, (l) => SimpleMerkleTree.of(l, { sortLeaves: false }),
@@ -159,6 +166,8 @@ const CONFIG: Record<string, string> = {
   ours: '`MerkleTree.fromLeafData(leaves)` then `tree.inclusionProof(i)`; RFC 9162 tree (0x00/0x01 prefixes), node:crypto through #sha256',
   merkletreejs: '`new MerkleTree(leaves, sha256, { hashLeaves: true })`, sha256 = `d => Buffer.from(crypto.hash("sha256", d, "binary"), "latin1")` '
     + '(faster for it than a "buffer" digest or createHash); `getProof(leaf, index)` (with the index: O(log n)). No 0x00/0x01 prefixes, so not RFC 9162',
+  'merkletreejs-readme': '`new MerkleTree(leaves, SHA256, { hashLeaves: true })` with `SHA256 = require("crypto-js/sha256")`, as its README shows; '
+    + '`getProof(leaf, index)`',
   openzeppelin: '`SimpleMerkleTree.of(leaves, { sortLeaves: false })`: default keccak256 sorted-pair node hash, leaves used as given (not hashed); '
     + '`getProof(index)` (it re-verifies each proof). A sorted-pair SHA-256 `nodeHash` was no faster in a trial. Not RFC 9162',
 };
@@ -169,7 +178,7 @@ export async function run(): Promise<void> {
   const ours = child('ours', N, 10 * PEER_TIMEOUT_MS);
   if ('failed' in ours) throw new Error(`our Merkle bench ${ours.failed}`);
   results.push(ours);
-  for (const peer of ['merkletreejs', 'openzeppelin']) {
+  for (const peer of ['merkletreejs', 'merkletreejs-readme', 'openzeppelin']) {
     for (const n of PEER_SIZES) {
       const r = child(peer, n, PEER_TIMEOUT_MS);
       if (!('failed' in r)) {
@@ -187,8 +196,14 @@ export async function run(): Promise<void> {
   printTable(['library', 'leaves', 'build ms', `${fmt(PROOFS)} proofs ms`, 'total ms', 'x floor', 'retained heap / peak RSS MB'], rows);
   console.log('\nx floor = total / floor at the same number of leaves, floor measured in the same process.');
   console.log('ours and its floor: median of 3 interleaved runs; peers: one run. Retained = heapUsed + external after GC with the tree alive, minus before the build.');
-  for (const key of ['ours', 'merkletreejs', 'openzeppelin']) console.log(`- ${key}: ${CONFIG[key]}`);
+  for (const key of ['ours', 'merkletreejs', 'merkletreejs-readme', 'openzeppelin']) console.log(`- ${key}: ${CONFIG[key]}`);
   for (const note of notes) console.log(`- ${note}`);
+  // Speed-up of ours over each peer, per leaf (a peer that ran at fewer leaves is compared per leaf).
+  const perLeaf = (r: Result): number => (r.buildMs + r.proofsMs) / r.leaves;
+  console.log('');
+  for (const r of results.slice(1)) {
+    console.log(`ours vs ${r.name}: ${(perLeaf(r) / perLeaf(ours)).toFixed(1)}x faster on build + ${fmt(PROOFS)} proofs${r.leaves < N ? ` (per leaf; it ran at ${fmt(r.leaves)} leaves)` : ''}`);
+  }
   if (ours.verifyPerSec) console.log(`\nverifyInclusion (ours, ${fmt(N)}-leaf tree, ${Math.ceil(Math.log2(N))}-hash paths): ${fmt(ours.verifyPerSec)} proofs/s`);
 }
 
