@@ -1,0 +1,54 @@
+/**
+ * Build @ledgerseal/sdk for publishing: `npm run build:sdk [outDir]` (default sdk/dist).
+ *
+ * In the monorepo the package exports its TypeScript sources (tsx, vitest and
+ * bundlers read them directly). A published package must be plain JavaScript, so
+ * this compiles sdk/src with tsc (`.ts` imports rewritten to `.js`, declarations
+ * emitted) and writes a package.json for the output whose "exports" and
+ * "#sha256" import conditions point at the compiled files. Publish with
+ * `npm publish sdk/dist`.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const sdk = join(root, 'sdk');
+
+export function buildSdk(outDir: string = join(sdk, 'dist')): string {
+  const out = resolve(outDir);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(sdk, 'tsconfig.build.json'), '--outDir', out], {
+    stdio: 'inherit',
+  });
+  const src = JSON.parse(readFileSync(join(sdk, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const manifest = {
+    name: src.name,
+    version: src.version,
+    description: src.description,
+    license: src.license,
+    type: 'module',
+    sideEffects: false,
+    engines: src.engines,
+    exports: { '.': { types: './index.d.ts', default: './index.js' } },
+    imports: {
+      '#sha256': {
+        types: './_sha256-browser.d.ts',
+        browser: './_sha256-browser.js',
+        node: './_sha256-node.js',
+        default: './_sha256-browser.js',
+      },
+    },
+    dependencies: src.dependencies,
+  };
+  writeFileSync(join(out, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  if (existsSync(join(sdk, 'README.md'))) copyFileSync(join(sdk, 'README.md'), join(out, 'README.md'));
+  return out;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const out = buildSdk(process.argv[2]);
+  console.log(`built @ledgerseal/sdk into ${out}`);
+}
