@@ -40,6 +40,12 @@ export function buildSdk(outDir: string = join(sdk, 'dist')): string {
         node: './_sha256-node.js',
         default: './_sha256-browser.js',
       },
+      '#ed25519': {
+        types: './_ed25519-browser.d.ts',
+        browser: './_ed25519-browser.js',
+        node: './_ed25519-node.js',
+        default: './_ed25519-browser.js',
+      },
     },
     dependencies: src.dependencies,
   };

@@ -4,6 +4,7 @@
 export * from './errors.ts';
 export * from './encoding.ts';
 export { sha256, hmacSha256, SHA256_BACKEND } from '#sha256';
+export { ed25519Verify, ED25519_BACKEND } from '#ed25519';
 export * from './jcs.ts';
 export * from './record.ts';
 export * from './merkle.ts';

@@ -15,6 +15,7 @@
  * or come from unknown keys, are ignored (C2SP signed-note, "Signatures").
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { ed25519Verify } from '#ed25519';
 import { sha256 } from '#sha256';
 import { base64ToBytes, bytesToBase64, concatBytes, utf8 } from './encoding.ts';
 import { fail } from './errors.ts';
@@ -260,7 +261,7 @@ function verifyWith(known: Map<string, KnownKey>, note: string): NoteVerificatio
     const key = known.get(id);
     // Unknown keys are ignored; a key already verified is counted once.
     if (key === undefined || done.has(id) || sig.signature.length !== 64) continue;
-    if (!ed25519.verify(sig.signature, msg, key.publicKey, { zip215: false })) continue;
+    if (!ed25519Verify(sig.signature, msg, key.publicKey)) continue;
     done.add(id);
     verifiedKeys.push(key.vkey);
     if (!verified.includes(key.name)) verified.push(key.name);

@@ -1,7 +1,7 @@
 /**
  * The sdk as a browser bundler sees it: esbuild with platform "browser" must
- * resolve "#sha256" to @noble/hashes (no node: imports at all), and the bundle
- * must compute exactly what the Node build computes.
+ * resolve "#sha256" to @noble/hashes and "#ed25519" to @noble/curves (no node:
+ * imports at all), and the bundle must compute exactly what the Node build computes.
  */
 import { build } from 'esbuild';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,11 +34,15 @@ describe('sdk bundles', () => {
     const b = await bundle('browser');
     expect(b.inputs.some((p) => p.endsWith('sdk/src/_sha256-browser.ts'))).toBe(true);
     expect(b.inputs.some((p) => p.endsWith('sdk/src/_sha256-node.ts'))).toBe(false);
+    expect(b.inputs.some((p) => p.endsWith('sdk/src/_ed25519-browser.ts'))).toBe(true);
+    expect(b.inputs.some((p) => p.endsWith('sdk/src/_ed25519-node.ts'))).toBe(false);
     expect(b.text).not.toMatch(/from\s*["']node:/);
     expect(b.text).not.toMatch(/require\(["'](node:)?crypto["']\)/);
     const browserSdk = (await import(pathToFileURL(b.file).href)) as typeof nodeSdk;
     expect(browserSdk.SHA256_BACKEND).toBe('@noble/hashes');
     expect(nodeSdk.SHA256_BACKEND).toBe('node:crypto');
+    expect(browserSdk.ED25519_BACKEND).toBe('@noble/curves');
+    expect(nodeSdk.ED25519_BACKEND).toBe('node:crypto');
 
     const leaves = Array.from({ length: 37 }, (_, i) => nodeSdk.utf8(`leaf ${i}`));
     expect(browserSdk.merkleRoot(leaves)).toEqual(nodeSdk.merkleRoot(leaves));
@@ -54,5 +58,6 @@ describe('sdk bundles', () => {
     expect(b.inputs.some((p) => p.endsWith('sdk/src/_sha256-node.ts'))).toBe(true);
     const nodeBundle = (await import(pathToFileURL(b.file).href)) as typeof nodeSdk;
     expect(nodeBundle.SHA256_BACKEND).toBe('node:crypto');
+    expect(nodeBundle.ED25519_BACKEND).toBe('node:crypto');
   });
 });
