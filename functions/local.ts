@@ -57,16 +57,18 @@ function intEnv(env: Env, name: string, dflt: number, min: number): number {
 
 /**
  * The admin key: LEDGERSEAL_ADMIN_KEY when set; otherwise the hash kept in the
- * data dir; on first start a new key is generated, only its hash is written.
+ * data dir; on first start a new key is generated. Only its hash is ever written,
+ * and only by `persist()`, called once the runner is up and the banner can show
+ * the key: a first start that fails half-way must not keep a hash nobody saw.
  */
-function adminKeyHash(env: Env, dataDir: string): { hash: string; generated?: string } {
+function adminKey(env: Env, dataDir: string): { hash: string; generated?: string; persist(): void } {
   const file = join(dataDir, 'admin-key.sha256');
-  if (env.LEDGERSEAL_ADMIN_KEY) return { hash: hashToken(env.LEDGERSEAL_ADMIN_KEY) };
-  if (existsSync(file)) return { hash: readFileSync(file, 'utf8').trim() };
+  const none = (): void => {};
+  if (env.LEDGERSEAL_ADMIN_KEY) return { hash: hashToken(env.LEDGERSEAL_ADMIN_KEY), persist: none };
+  if (existsSync(file)) return { hash: readFileSync(file, 'utf8').trim(), persist: none };
   const key = `lsa_${base32Crockford(randomBytes(32)).toLowerCase()}`;
   const hash = hashToken(key);
-  writeFileSync(file, `${hash}\n`, { mode: 0o600, flag: 'wx' });
-  return { hash, generated: key };
+  return { hash, generated: key, persist: () => writeFileSync(file, `${hash}\n`, { mode: 0o600, flag: 'wx' }) };
 }
 
 /** A ledger keeps its origin for life: refuse to continue one under another origin. */
@@ -89,7 +91,7 @@ export async function startLocal(env: Env = process.env, log: Logger = jsonLogge
   const host = env.LEDGERSEAL_HOST || '127.0.0.1';
   const publicationIntervalMs = intEnv(env, 'LEDGERSEAL_PUBLICATION_INTERVAL_MS', DEFAULT_PUBLICATION_INTERVAL_MS, 1000);
   const maxBatchesPerRound = intEnv(env, 'LEDGERSEAL_MAX_BATCHES_PER_ROUND', 1024, 1);
-  const admin = adminKeyHash(env, dataDir);
+  const admin = adminKey(env, dataDir);
   const config = loadConfig({
     LEDGERSEAL_ROUND_INTERVAL_MS: '1000',
     ...env,
@@ -110,12 +112,21 @@ export async function startLocal(env: Env = process.env, log: Logger = jsonLogge
   const services: Services = { store, config, validatorSet, clock: systemClock, log };
   const app = createApp(services);
 
-  const server: ServerType = await new Promise((ready) => {
-    const s = serve({ fetch: app.fetch, port, hostname: host }, () => ready(s));
-  });
+  let server: ServerType;
+  try {
+    server = await new Promise<ServerType>((ready, failed) => {
+      const s = serve({ fetch: app.fetch, port, hostname: host }, () => ready(s));
+      s.once('error', failed);
+    });
+  } catch (e) {
+    client.destroy();
+    await engine.close();
+    throw new Error(`cannot listen on ${host}:${port}: ${e instanceof Error ? e.message : String(e)}`);
+  }
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  admin.persist();
 
   const rounds: Loop = startLoop(config.roundIntervalMs, async () => {
     const outcome = await runRound({

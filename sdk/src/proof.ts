@@ -244,8 +244,12 @@ function checkRoundRoot(doc: ProofDocument, header: BlockHeader, chainRoot: Uint
   check(equalBytes(chainRoot, header.roundRoot), 'round-root', 'the chain does not lead to the round root of the block');
 }
 
-/** 6. The checkpoint note and its body parse, and its size is the calendar size of the proof. */
-function checkCheckpoint(doc: ProofDocument, origin: string | undefined): Checkpoint {
+/**
+ * 6. The checkpoint note and its body parse, its size is the calendar size of the
+ * proof, and its origin is the trusted one: `trust.origin` and, with validator
+ * trust, the set's own `origin` (a set bound to one deployment vouches for no other).
+ */
+function checkCheckpoint(doc: ProofDocument, trust: ProofTrust): Checkpoint {
   let cp: Checkpoint;
   try {
     cp = parseCheckpoint(checkpointBody(doc.checkpoint));
@@ -254,8 +258,11 @@ function checkCheckpoint(doc: ProofDocument, origin: string | undefined): Checkp
   }
   check(cp.size === doc.calendar.size, 'checkpoint',
     `checkpoint size ${cp.size} differs from calendar size ${doc.calendar.size}`);
-  check(origin === undefined || cp.origin === origin, 'checkpoint',
-    `checkpoint origin "${cp.origin}" is not the trusted origin "${origin}"`);
+  const origins = [trust.origin, 'validators' in trust ? trust.validators.origin : undefined];
+  for (const origin of origins) {
+    check(origin === undefined || cp.origin === origin, 'checkpoint',
+      `checkpoint origin "${cp.origin}" is not the trusted origin "${origin}"`);
+  }
   return cp;
 }
 
@@ -333,7 +340,7 @@ export function verifyProof(proof: unknown, trust: ProofTrust, options: VerifyPr
     const chainRoot = foldChain(doc);
     const header = checkBlock(doc);
     checkRoundRoot(doc, header, chainRoot);
-    const cp = checkCheckpoint(doc, trust.origin);
+    const cp = checkCheckpoint(doc, trust);
     checkCalendarInclusion(doc, header, cp);
     let signers: string[] | undefined;
     if ('validators' in trust) signers = checkQuorumSignatures(doc, trust.validators);

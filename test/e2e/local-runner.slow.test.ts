@@ -6,7 +6,7 @@
  * ledger with the same keys and admin key.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -74,6 +74,21 @@ async function waitConfirmed(url: string, key: string, id: string): Promise<any>
 
 describe('npm start (functions/local.ts)', () => {
   let adminKey = '';
+
+  it('a first start that fails (bad config, port taken) keeps no admin-key hash nobody was shown', async () => {
+    await expect(start({ LEDGERSEAL_ROUND_INTERVAL_MS: '5' })).rejects.toThrow(/LEDGERSEAL_ROUND_INTERVAL_MS/);
+    const { createServer } = await import('node:net');
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      await expect(start({ PORT: String(port) })).rejects.toThrow(/cannot listen/);
+    } finally {
+      busy.close();
+    }
+    expect(existsSync(join(dataDir, 'admin-key.sha256'))).toBe(false);
+  });
+
   let apiKey = '';
   let firstProof: any;
 

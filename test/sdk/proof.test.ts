@@ -122,8 +122,12 @@ describe('verifyProof', () => {
     expect(verifyProof(proof, { validators: fakeSet })).toMatchObject({ ok: false, failed: 'quorum' });
   });
 
-  it('checks the trusted origin', () => {
+  it('checks the trusted origin, given in the trust or bound into the validator set', () => {
     expect(verifyProof(proof, { validators: set, origin: 'someone.else/prod' })).toMatchObject({ ok: false, failed: 'checkpoint' });
+    expect(verifyProof(proof, { validators: { ...set, origin: 'someone.else/prod' } })).toMatchObject({ ok: false, failed: 'checkpoint' });
+    expect(verifyProof(proof, { validators: { ...set, origin: ORIGIN } }).ok).toBe(true);
+    expect(verifyProof(proof, { publication: { size: 4, root: ledger.calendar.rootAt(4) }, origin: 'someone.else/prod' }))
+      .toMatchObject({ ok: false, failed: 'checkpoint' });
   });
 
   it('verifies against a publication with hashes alone, as a code or as size and root', () => {
