@@ -11,7 +11,7 @@
  * | LEDGERSEAL_MAX_BODY_BYTES           | 4194304 (4 MiB)            | largest request body; larger bodies get 413. 1024..6291456 (Lambda's 6 MB payload cap) |
  * | LEDGERSEAL_RATE_LIMIT_PER_SECOND    | 20                         | token-bucket refill rate per API key; 0 turns rate limiting off |
  * | LEDGERSEAL_RATE_LIMIT_BURST         | 100                        | token-bucket capacity per API key (requests allowed at once) |
- * | LEDGERSEAL_ROUND_INTERVAL_MS        | 60000                      | how often a round is cut (the scheduler reads it; the API reports it); 100..3600000 |
+ * | LEDGERSEAL_ROUND_INTERVAL_MS        | 60000                      | how often a round is cut (read by the round scheduler); 100..3600000 |
  *
  * The batch size limit (MAX_BATCH = 10,000 hashes) is part of the API contract
  * (it appears in openapi.json), so it is a constant, not a variable.

@@ -300,7 +300,7 @@ export interface components {
             detail?: string;
             /** @description The request path */
             instance?: string;
-            /** @description The request id, also sent as the Request-Id header */
+            /** @description The request id, also sent as the X-Request-Id header */
             requestId?: string;
             /** @description Validation issues (validation-error only), at most 20 */
             errors?: {
@@ -455,7 +455,7 @@ export interface components {
         Publication: {
             size: number;
             root: components["schemas"]["Hash"];
-            /** @description The publication code (base32 of size, root and CRC-32) for print */
+            /** @description The publication code for print: 72 base32 characters in 12 groups of 6, encoding a version byte, the size, the root and a CRC-32 (docs/protocol.md, "Publication codes") */
             code: string;
             checkpoint: string;
             publishedAt: components["schemas"]["Timestamp"];

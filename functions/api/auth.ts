@@ -12,7 +12,7 @@
  *
  * The admin and the round-coordinator tokens are configured as hashes
  * (LEDGERSEAL_ADMIN_KEY_HASH, LEDGERSEAL_COORDINATOR_KEY_HASH) and compared in
- * constant time. generateToken('admin') mints one in the same format.
+ * constant time; any token works (the local runner generates `lsa_<secret>`).
  */
 import { bytesToHex, equalBytes, hexToBytes, sha256, utf8 } from '@ledgerseal/sdk';
 import type { MiddlewareHandler } from 'hono';

@@ -40,7 +40,7 @@ const PublicationSchema = z
   .object({
     size: z.number().int(),
     root: HashHex,
-    code: z.string().openapi({ description: 'The publication code (base32 of size, root and CRC-32) for print' }),
+    code: z.string().openapi({ description: 'The publication code for print: 72 base32 characters in 12 groups of 6, encoding a version byte, the size, the root and a CRC-32 (docs/protocol.md, "Publication codes")' }),
     checkpoint: z.string(),
     publishedAt: Timestamp,
   })

@@ -78,7 +78,7 @@ export const ProblemSchema = z
     status: z.number().int(),
     detail: z.string().optional(),
     instance: z.string().optional().openapi({ description: 'The request path' }),
-    requestId: z.string().optional().openapi({ description: 'The request id, also sent as the Request-Id header' }),
+    requestId: z.string().optional().openapi({ description: 'The request id, also sent as the X-Request-Id header' }),
     errors: z.array(ProblemIssueSchema).optional().openapi({ description: 'Validation issues (validation-error only), at most 20' }),
   })
   .openapi('Problem', { description: 'RFC 9457 problem details' });

@@ -1,5 +1,5 @@
 /**
- * Publication codes (PROTOCOL.md section 5, docs/protocol.md "Publications") and
+ * Publication codes (PROTOCOL.md section 5, docs/protocol.md "Publication codes") and
  * the CRC-32 behind them. Reference values are built here with node:zlib and a
  * BigInt base32, independently of the sdk.
  */
@@ -159,7 +159,7 @@ describe('decodePublicationCode', () => {
   });
 });
 
-describe('error detection (docs/protocol.md, "Publications")', () => {
+describe('error detection (docs/protocol.md, "Publication codes")', () => {
   // Decoding is affine over GF(2): whether a change to the code goes unnoticed depends
   // only on the change (which bits flip), not on the code it is applied to. So the
   // exhaustive checks below on a few codes hold for every code.
