@@ -173,14 +173,14 @@ export function registerAnchorRoutes(app: OpenAPIHono<AppEnv>, services: Service
   app.openapi({ ...listRoute, middleware }, async (c) => {
     const { recordKey, limit, cursor } = c.req.valid('query');
     const page = await readPage(cursor, () => services.store.listHistory(agencyOf(c), recordKey, { limit, ...(cursor !== undefined ? { cursor } : {}) }));
-    const batchIds = [...new Set(page.items.map((h) => parseAnchorId(h.anchorId)?.batchId ?? ''))];
-    const placed = new Set<string>();
-    await Promise.all(batchIds.map(async (b) => void ((await services.store.getPlacement(b)) && placed.add(b))));
+    const batchOf = (anchorId: string): string | undefined => parseAnchorId(anchorId)?.batchId;
+    const batchIds = [...new Set(page.items.map((h) => batchOf(h.anchorId)).filter((b) => b !== undefined))];
+    const placed = await services.store.getPlacements(batchIds); // one BatchGetItem per 100 batches
     const items = page.items.map((h) => ({
       id: h.anchorId,
       hash: h.hash,
       arrivedAt: h.arrivedAt,
-      status: placed.has(parseAnchorId(h.anchorId)?.batchId ?? '') ? ('confirmed' as const) : ('pending' as const),
+      status: placed.has(batchOf(h.anchorId) ?? '') ? ('confirmed' as const) : ('pending' as const),
     }));
     return c.json(page.cursor !== undefined ? { items, nextCursor: page.cursor } : { items }, 200);
   });

@@ -160,8 +160,9 @@ async function auditRound(store: Store, block: Block, header: BlockHeader | null
     if (!equalBytes(roundTree(members).root(), header.roundRoot)) add('round-root', 'member roots do not hash to round-root');
   }
   if (!block.settled) return;
-  const placements = await Promise.all(members.map((m) => store.getPlacement(m.batchId)));
-  placements.forEach((p, i) => {
-    if (!p || p.height !== h || p.index !== i) add('placement', `batch ${members[i]!.batchId} is placed at ${p ? `${p.height}/${p.index}` : 'nowhere'}`);
+  const placements = await store.getPlacements(members.map((m) => m.batchId));
+  members.forEach((m, i) => {
+    const p = placements.get(m.batchId);
+    if (!p || p.height !== h || p.index !== i) add('placement', `batch ${m.batchId} is placed at ${p ? `${p.height}/${p.index}` : 'nowhere'}`);
   });
 }

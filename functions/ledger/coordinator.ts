@@ -43,7 +43,11 @@ export interface RoundDeps {
   origin: string;
   validatorSet: ValidatorSet;
   validators: readonly ValidatorClient[];
-  /** Default per-validator timeout (a client's own timeoutMs wins). Default 5 s. */
+  /**
+   * Per-validator timeout (a client's own timeoutMs wins). Default: grows with the
+   * round, 5 s + 2 ms per batch + 10 ms per 1,000 anchors, at most 60 s
+   * (`defaultSignTimeoutMs` in signatures.ts).
+   */
   signTimeoutMs?: number;
   now?: () => Date;
   /** Most batches in one round (bounds the proposal item and the validators' reads). Default 256. */
@@ -174,11 +178,11 @@ async function buildProposal(deps: RoundDeps, now: Date, latest: Block | null, h
   const before = new Date(now.getTime() - (deps.cutoffLagMs ?? 0)).toISOString();
   const pending = await store.listPending({ before, limit: deps.maxBatchesPerRound ?? 256 });
   if (pending.length === 0) return null;
-  const placements = await Promise.all(pending.map((p) => store.getPlacement(p.batchId)));
-  const placed = pending.filter((_, i) => placements[i] !== null);
+  const placements = await store.getPlacements(pending.map((p) => p.batchId));
+  const placed = pending.filter((p) => placements.has(p.batchId));
   if (placed.length > 0) await store.deletePending(placed);
   let members: RoundMember[] = pending
-    .filter((_, i) => placements[i] === null)
+    .filter((p) => !placements.has(p.batchId))
     .map((p: PendingBatch) => ({ batchId: p.batchId, agencyId: p.agencyId, root: p.root, count: p.count, arrivedAt: p.arrivedAt }));
   if (members.length === 0) return null;
   const { problems } = checkMembers(members, await store.getBatches(members.map((m) => m.batchId)));

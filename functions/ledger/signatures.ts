@@ -9,11 +9,15 @@
  *   refused        a ValidatorRefusal (its code and reason in the detail)
  *   bad-signature  an answer that is malformed, from another name, or does not verify
  *   equivocation   a valid signature over ANOTHER checkpoint of the same size (evidence in the detail)
+ *
+ * The timeout of a validator is its client's `timeoutMs`, else the round's
+ * `signTimeoutMs`, else `defaultSignTimeoutMs(members)`, which grows with the
+ * work every validator must redo (read and rehash every member batch).
  */
 import { parseCheckpoint } from '../../sdk/src/checkpoint.ts';
 import { verifyNote } from '../../sdk/src/note.ts';
 import type { ValidatorSet } from '../../sdk/src/validator-set.ts';
-import type { Proposal } from '../store/port.ts';
+import type { Proposal, RoundMember } from '../store/port.ts';
 import type { FaultReason } from './events.ts';
 import { InvalidSignResponse, type ValidatorClient } from './remote-validator.ts';
 import { type SignRequest, SignResponseSchema, ValidatorRefusal } from './validator-protocol.ts';
@@ -25,6 +29,24 @@ export interface ValidatorFault {
 }
 
 class Timeout extends Error {}
+
+/** Default sign timeout: base, plus a share per member batch and per anchor, capped. */
+export const SIGN_TIMEOUT = { baseMs: 5_000, perBatchMs: 2, perThousandAnchorsMs: 10, maxMs: 60_000 } as const;
+
+/**
+ * The default per-validator timeout for a round: 5 s + 2 ms per batch + 10 ms per
+ * 1,000 anchors, at most 60 s. A validator reads every member batch and
+ * recomputes its root (README.md "The validator checks"), so its time grows
+ * with the anchors. Four in-process validators sharing one thread on a
+ * 2-core machine took about 7 s for 1,000 batches of 1,000 (BENCHMARKS.md
+ * "Service", 3b) and 8.4 s for 1,024 (test/ledger/large-round.slow.test.ts),
+ * against 17 s and 17.3 s allowed here. A round of 1 batch gets 5 s.
+ */
+export function defaultSignTimeoutMs(members: readonly Pick<RoundMember, 'count'>[]): number {
+  const anchors = members.reduce((n, m) => n + m.count, 0);
+  const t = SIGN_TIMEOUT.baseMs + SIGN_TIMEOUT.perBatchMs * members.length + (SIGN_TIMEOUT.perThousandAnchorsMs * anchors) / 1_000;
+  return Math.min(SIGN_TIMEOUT.maxMs, Math.ceil(t));
+}
 
 /** Does `line` (one signature line) verify over `text` with `key` as validator `name`? */
 function signs(text: string, line: string, name: string, key: string): boolean {
@@ -97,9 +119,8 @@ export async function collectSignatures(
   };
   const keys = new Map(deps.validatorSet.validators.map((v) => [v.name, v.key] as const));
   const asked = deps.validators.filter((c) => keys.has(c.name));
-  const answers = await Promise.all(
-    asked.map((c) => askOne(c, keys.get(c.name)!, req, c.timeoutMs ?? deps.signTimeoutMs ?? 5_000)),
-  );
+  const roundTimeoutMs = deps.signTimeoutMs ?? defaultSignTimeoutMs(proposal.members);
+  const answers = await Promise.all(asked.map((c) => askOne(c, keys.get(c.name)!, req, c.timeoutMs ?? roundTimeoutMs)));
   const lines = new Map<string, string>();
   const faults: ValidatorFault[] = [];
   answers.forEach((a, i) => {

@@ -9,6 +9,12 @@
  * - A Query page stops at 1 MB; queryAll and queryPage follow LastEvaluatedKey.
  * - A failed conditional write is billed by DynamoDB but the error carries no
  *   ConsumedCapacity: it is estimated from the size of the item we sent.
+ * - At most MAX_IN_FLIGHT requests per client are outstanding, whoever sends
+ *   them; the rest wait here, in order. The SDK's HTTP handler keeps 50 sockets
+ *   per client and counts the wait for a free socket against its connection
+ *   timeout, so a burst of thousands of requests (say four validators each
+ *   reading a 1,000-batch round) would otherwise fail as connection timeouts.
+ *   Multi-item calls also keep at most PARALLEL_CALLS of their own in flight.
  */
 import {
   BatchGetItemCommand,
@@ -39,6 +45,8 @@ const BATCH_WRITE_MAX = 25;
 const BATCH_GET_MAX = 100;
 const MAX_RETRIES = 10;
 const PARALLEL_CALLS = 8;
+/** Requests outstanding per client, below the SDK's 50 sockets per client (NodeHttpHandler default). */
+export const MAX_IN_FLIGHT = 32;
 
 const isConditionFailure = (e: unknown): boolean => (e as Error)?.name === 'ConditionalCheckFailedException';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -65,21 +73,57 @@ function chunk<T>(xs: readonly T[], size: number): T[][] {
   return out;
 }
 
+/** At most `limit` calls running; later ones wait in FIFO order (no timer runs while they wait). */
+export class Gate {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(readonly limit: number) {}
+
+  /** Calls running now and calls waiting (for tests and diagnostics). */
+  get load(): { active: number; waiting: number } {
+    return { active: this.active, waiting: this.waiting.length };
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active < this.limit) this.active++;
+    else await new Promise<void>((r) => this.waiting.push(r)); // the releasing call hands its slot over
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
+/** One gate per client: stores sharing a client share its sockets. */
+const gates = new WeakMap<DynamoDBClient, Gate>();
+export function clientGate(client: DynamoDBClient): Gate {
+  let g = gates.get(client);
+  if (!g) gates.set(client, (g = new Gate(MAX_IN_FLIGHT)));
+  return g;
+}
+
 export class TableIo {
+  private readonly gate: Gate;
+
   constructor(
     readonly client: DynamoDBClient,
     readonly tableName: string,
     readonly capacity: Capacity,
-  ) {}
+  ) {
+    this.gate = clientGate(client);
+  }
 
   private meter(kind: keyof Capacity, cc: ConsumedCapacity | ConsumedCapacity[] | undefined): void {
     for (const c of Array.isArray(cc) ? cc : cc ? [cc] : []) this.capacity[kind] += c.CapacityUnits ?? 0;
   }
 
   async get(key: Item, consistent: boolean): Promise<Item | undefined> {
-    const res = await this.client.send(
+    const res = await this.gate.run(() => this.client.send(
       new GetItemCommand({ TableName: this.tableName, Key: key, ConsistentRead: consistent, ReturnConsumedCapacity: 'TOTAL' }),
-    );
+    ));
     this.meter('read', res.ConsumedCapacity);
     return res.Item;
   }
@@ -87,7 +131,7 @@ export class TableIo {
   /** Put, optionally conditional; false when the condition failed. */
   async put(item: Item, condition?: Condition): Promise<boolean> {
     try {
-      const res = await this.client.send(
+      const res = await this.gate.run(() => this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: item,
@@ -98,7 +142,7 @@ export class TableIo {
             ExpressionAttributeValues: condition.values,
           }),
         }),
-      );
+      ));
       this.meter('write', res.ConsumedCapacity);
       return true;
     } catch (e) {
@@ -111,9 +155,9 @@ export class TableIo {
   /** UpdateItem; the new item (ReturnValues ALL_NEW) or null when the condition failed. */
   async update(input: UpdateInput): Promise<Item | null> {
     try {
-      const res = await this.client.send(
+      const res = await this.gate.run(() => this.client.send(
         new UpdateItemCommand({ ...input, TableName: this.tableName, ReturnValues: 'ALL_NEW', ReturnConsumedCapacity: 'TOTAL' }),
-      );
+      ));
       this.meter('write', res.ConsumedCapacity);
       return res.Attributes ?? {};
     } catch (e) {
@@ -124,9 +168,9 @@ export class TableIo {
   }
 
   async query(input: QueryInput, start?: Item): Promise<{ items: Item[]; last?: Item }> {
-    const res = await this.client.send(
+    const res = await this.gate.run(() => this.client.send(
       new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start, ReturnConsumedCapacity: 'TOTAL' }),
-    );
+    ));
     this.meter('read', res.ConsumedCapacity);
     return { items: res.Items ?? [], ...(res.LastEvaluatedKey && { last: res.LastEvaluatedKey }) };
   }
@@ -175,33 +219,49 @@ export class TableIo {
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > MAX_RETRIES) throw new Error(`store: BatchWriteItem left ${pending.length} items unprocessed`);
         if (attempt > 0) await sleep(backoff(attempt));
-        const res = await this.client.send(
+        const res = await this.gate.run(() => this.client.send(
           new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending }, ReturnConsumedCapacity: 'TOTAL' }),
-        );
+        ));
         this.meter('write', res.ConsumedCapacity);
         pending = res.UnprocessedItems?.[this.tableName] ?? [];
       }
     });
   }
 
-  /** Items for the given keys (deduplicated), 100 per call, unprocessed keys retried; order not kept. */
+  /**
+   * Items for the given keys (deduplicated), 100 per call, PARALLEL_CALLS calls
+   * in flight; order not kept. Unprocessed keys are asked again: at once, and
+   * only as many per call as the last call answered, when that call made
+   * progress (the response size limit: 16 MB in DynamoDB, about 1.4 MB in
+   * dynalite, i.e. some 40 batch items of 1,000 hashes); after a backoff
+   * when it made none (throttling), at most MAX_RETRIES times in a row.
+   */
   async batchGet(keys: Item[], consistent: boolean): Promise<Item[]> {
     const unique = [...new Map(keys.map((k) => [keyString(k), k])).values()];
     const pages = await mapLimit(chunk(unique, BATCH_GET_MAX), PARALLEL_CALLS, async (part) => {
       const found: Item[] = [];
       let pending = part;
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > MAX_RETRIES) throw new Error(`store: BatchGetItem left ${pending.length} keys unprocessed`);
-        if (attempt > 0) await sleep(backoff(attempt));
-        const res = await this.client.send(
+      let take = part.length;
+      for (let stalls = 0; pending.length > 0; ) {
+        const ask = pending.slice(0, take);
+        const res = await this.gate.run(() => this.client.send(
           new BatchGetItemCommand({
-            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: consistent } },
+            RequestItems: { [this.tableName]: { Keys: ask, ConsistentRead: consistent } },
             ReturnConsumedCapacity: 'TOTAL',
           }),
-        );
+        ));
         this.meter('read', res.ConsumedCapacity);
         found.push(...(res.Responses?.[this.tableName] ?? []));
-        pending = res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        const left = res.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        pending = [...left, ...pending.slice(ask.length)];
+        if (left.length === 0) continue;
+        if (left.length < ask.length) {
+          stalls = 0;
+          take = ask.length - left.length;
+          continue;
+        }
+        if (++stalls > MAX_RETRIES) throw new Error(`store: BatchGetItem left ${pending.length} keys unprocessed`);
+        await sleep(backoff(stalls));
       }
       return found;
     });

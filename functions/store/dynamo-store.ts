@@ -53,6 +53,8 @@ import {
   membersFrom,
   pendingFrom,
   pendingItem,
+  placementFrom,
+  placementItem,
   publicationFrom,
   publicationItem,
   validatorStateFrom,
@@ -62,6 +64,7 @@ import type * as P from './port.ts';
 import { EVENTS_INDEX, TTL_ATTRIBUTE } from './table.ts';
 
 const NOT_EXISTS = { expression: 'attribute_not_exists(pk)' };
+
 const HASH = 32;
 const MAX_LEVEL = 63;
 
@@ -393,17 +396,24 @@ export class DynamoStore implements P.Store {
   }
 
   async putPlacements(placements: P.Placement[]): Promise<void> {
-    const items = placements.map((p) => ({
-      ...keys.placement(keyPart('batch id', p.batchId)),
-      height: N(nonNegInt('height', p.height)),
-      index: N(nonNegInt('index', p.index)),
-    }));
+    const items = placements.map((p) =>
+      placementItem({ batchId: keyPart('batch id', p.batchId), height: nonNegInt('height', p.height), index: nonNegInt('index', p.index) }),
+    );
     await this.io.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
   }
 
   async getPlacement(batchId: string): Promise<P.Placement | null> {
     const it = await this.io.get(keys.placement(keyPart('batch id', batchId)), false);
-    return it ? { batchId, height: num(it, 'height'), index: num(it, 'index') } : null;
+    return it ? placementFrom(it) : null;
+  }
+
+  /** BatchGetItem, 100 keys per call, a few calls in flight (dynamo-io.ts); eventually consistent like getPlacement. */
+  async getPlacements(batchIds: string[]): Promise<Map<string, P.Placement>> {
+    const found = await this.io.batchGet(
+      batchIds.map((id) => keys.placement(keyPart('batch id', id))),
+      false,
+    );
+    return new Map(found.map(placementFrom).map((p) => [p.batchId, p]));
   }
 
   // ---- calendar nodes ---------------------------------------------------------------

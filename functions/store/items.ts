@@ -12,6 +12,7 @@ import type {
   HistoryEntry,
   LedgerEvent,
   PendingBatch,
+  Placement,
   Publication,
   RoundMember,
   ValidatorState,
@@ -143,6 +144,14 @@ export function batchFrom(head: Item, parts: Item[]): Batch {
   if (idempotencyKey !== undefined) batch.idempotencyKey = idempotencyKey;
   return batch;
 }
+
+/** Written once a batch's block is settled: `BATCH#<batchId>` / `PLACEMENT`. */
+export const placementItem = (p: Placement): Item => ({ ...keys.placement(p.batchId), height: N(p.height), index: N(p.index) });
+export const placementFrom = (it: Item): Placement => ({
+  batchId: afterPrefix(str(it, 'pk'), 'BATCH#'),
+  height: num(it, 'height'),
+  index: num(it, 'index'),
+});
 
 // ---- pending markers and history -------------------------------------------
 

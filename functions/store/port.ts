@@ -197,6 +197,8 @@ export interface Store {
   markBlockSettled(height: number): Promise<void>;
   putPlacements(placements: Placement[]): Promise<void>;
   getPlacement(batchId: string): Promise<Placement | null>;
+  /** Placements of many batches in a few bounded reads; batches without one are absent from the map. */
+  getPlacements(batchIds: string[]): Promise<Map<string, Placement>>;
 
   // Calendar tree nodes (perfect subtrees only; derivable from block headers)
   putCalendarNodes(nodes: CalendarNode[]): Promise<void>;

@@ -12,6 +12,7 @@ import { verifyCheckpointQuorum } from '../../sdk/src/validator-set.ts';
 import { runRound } from '../../functions/ledger/coordinator.ts';
 import type { FaultReason } from '../../functions/ledger/events.ts';
 import { inProcessValidator, type ValidatorClient } from '../../functions/ledger/remote-validator.ts';
+import { defaultSignTimeoutMs } from '../../functions/ledger/signatures.ts';
 import { Validator } from '../../functions/ledger/validator.ts';
 import type { Batch, Store } from '../../functions/store/port.ts';
 import { stopDynalite, withStore } from '../helpers/dynalite.ts';
@@ -97,6 +98,38 @@ async function signedRecords(t: { client: import('@aws-sdk/client-dynamodb').Dyn
 }
 
 const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+describe('sign timeouts', () => {
+  it('the default grows with the round: 5 s + 2 ms per batch + 10 ms per 1,000 anchors, at most 60 s', () => {
+    const round = (batches: number, anchors: number) => Array.from({ length: batches }, () => ({ count: anchors }));
+    expect(defaultSignTimeoutMs(round(1, 1))).toBe(5_003);
+    expect(defaultSignTimeoutMs(round(256, 1))).toBe(5_515);
+    expect(defaultSignTimeoutMs(round(1024, 1000))).toBe(17_288);
+    expect(defaultSignTimeoutMs(round(100, 10_000))).toBe(15_200);
+    expect(defaultSignTimeoutMs(round(1024, 10_000))).toBe(60_000);
+  });
+
+  it("a client's own timeoutMs wins over the round's, both ways", async () => {
+    const { store, close } = await withStore();
+    try {
+      const vs = honest(store);
+      // Round timeout 2 s, but validator-4's client gives up after 150 ms: a timeout fault.
+      vs[3] = { ...slow(honest(store)[3]!, 1_000), timeoutMs: 150 };
+      await seedBatch(store, 2);
+      const a = await runRound(roundDeps(store, vs));
+      expect(a).toMatchObject({ status: 'finalized', signers: ['validator-1', 'validator-2', 'validator-3'] });
+      expect(a.faults).toEqual([{ validator: 'validator-4', reason: 'timeout', detail: 'no answer within 150 ms' }]);
+      // Round timeout 1 s, but validator-4's client waits 5 s for its 1.2 s answer: it signs.
+      vs[3] = { ...slow(honest(store)[3]!, 1_200), timeoutMs: 5_000 };
+      await seedBatch(store, 1);
+      const b = await runRound(roundDeps(store, [...honest(store).slice(0, 3), vs[3]], { signTimeoutMs: 1_000 }));
+      expect(b).toMatchObject({ status: 'finalized', faults: [] });
+      expect(b.signers).toContain('validator-4');
+    } finally {
+      await close();
+    }
+  });
+});
 
 describe('two faulty validators of four', () => {
   it('no block is finalized, nothing forks, and the pending batches finalize once they recover', async () => {

@@ -11,6 +11,7 @@ import { BatchWriteItemCommand, PutItemCommand, QueryCommand, type DynamoDBClien
 import { afterAll, describe, expect, it } from 'vitest';
 import { itemBytes, type Item } from '../../functions/store/codec.ts';
 import { startDynalite } from '../../functions/store/dynalite.ts';
+import { clientGate, MAX_IN_FLIGHT } from '../../functions/store/dynamo-io.ts';
 import { DynamoStore } from '../../functions/store/dynamo-store.ts';
 import { keys } from '../../functions/store/items.ts';
 import type { AnchorEntry, Batch, Block, LedgerEvent, PendingBatch, Proposal, RoundMember } from '../../functions/store/port.ts';
@@ -42,6 +43,27 @@ async function rawItems(t: TestStore, pk: string): Promise<Item[]> {
     new QueryCommand({ TableName: t.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: pk } } }),
   );
   return res.Items ?? [];
+}
+
+/** Records the commands sent through a client, the most keys in one BatchGetItem, and the most requests in flight at once. */
+function observeRequests(client: DynamoDBClient): { commands: string[]; maxKeys: number; maxInFlight: number } {
+  const seen = { commands: [] as string[], maxKeys: 0, maxInFlight: 0 };
+  let inFlight = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      seen.commands.push(context.commandName ?? '?');
+      const req = (args.input as { RequestItems?: Record<string, { Keys?: unknown[] }> }).RequestItems;
+      for (const r of Object.values(req ?? {})) seen.maxKeys = Math.max(seen.maxKeys, r.Keys?.length ?? 0);
+      seen.maxInFlight = Math.max(seen.maxInFlight, ++inFlight);
+      try {
+        return await next(args);
+      } finally {
+        inFlight--;
+      }
+    },
+    { step: 'initialize', name: `observe-${Math.random()}` },
+  );
+  return seen;
 }
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
@@ -159,6 +181,25 @@ describe('intake', () => {
       expect(await t.store.getBatch(b.id)).toEqual(b);
       const many = await t.store.getBatches([b.id]);
       expect(many.get(b.id)).toEqual(b);
+    }));
+
+  it('getBatches reads batches larger than one BatchGetItem response holds (dynalite: about 1.4 MB per call)', () =>
+    use(async (t) => {
+      // 48 batches of 10,000 hashes: 320 KB heads, 4 per dynalite response, so 12 or more calls for
+      // one chunk of 48 keys. Each call that returns something is followed at once by the next.
+      const hashes = batchOf(10_000).hashes;
+      const batches = Array.from({ length: 48 }, (_, i): Batch => ({ ...batchOf(1, { id: id(7000 + i) }), hashes, count: 10_000 }));
+      for (const b of batches) await t.store.putBatch(b);
+      const seen = observeRequests(t.client);
+      const got = await t.store.getBatches(batches.map((b) => b.id));
+      expect(got.size).toBe(48);
+      for (const b of batches) {
+        const { hashes: h, ...rest } = got.get(b.id)!;
+        expect(rest).toEqual({ id: b.id, agencyId: b.agencyId, arrivedAt: b.arrivedAt, count: b.count, root: b.root });
+        expect(Buffer.from(h).equals(hashes)).toBe(true); // toEqual on 320,000 bytes each would take seconds
+      }
+      expect(seen.commands.length).toBeGreaterThanOrEqual(12);
+      expect(new Set(seen.commands)).toEqual(new Set(['BatchGetItemCommand']));
     }));
 
   it('getBatches reads > 100 batches (several BatchGetItem calls), skipping unknown ids', () =>
@@ -391,6 +432,36 @@ describe('rounds', () => {
       expect(store.capacity.write).toBe(60);
       expect(await store.getPlacement(id(42))).toEqual({ batchId: id(42), height: 9, index: 42 });
       expect(await store.getPlacement(id(99))).toBeNull();
+    }));
+
+  it('reads > 100 placements with a few bounded BatchGetItem calls; missing ids are absent', () =>
+    use(async (t) => {
+      const placements = Array.from({ length: 250 }, (_, i) => ({ batchId: id(1000 + i), height: 3 + (i % 2), index: i }));
+      await t.store.putPlacements(placements);
+      const seen = observeRequests(t.client);
+      const ids = [...placements.map((p) => p.batchId), id(1), id(2), id(1000)]; // two unknown, one repeated
+      const got = await t.store.getPlacements(ids);
+      expect(got.size).toBe(250);
+      for (const p of placements) expect(got.get(p.batchId)).toEqual(p);
+      expect(got.has(id(1))).toBe(false);
+      expect(got.has(id(2))).toBe(false);
+      // 251 distinct keys: 3 calls of at most 100 keys, nothing else.
+      expect(seen.commands).toEqual(['BatchGetItemCommand', 'BatchGetItemCommand', 'BatchGetItemCommand']);
+      expect(seen.maxKeys).toBeLessThanOrEqual(100);
+      expect((await t.store.getPlacements([])).size).toBe(0);
+      await expectCode(t.store.getPlacements([id(1), 'bad#id']), 'INVALID_ARGUMENT');
+    }));
+
+  it('bounds the requests in flight per client: 500 reads started at once never exceed MAX_IN_FLIGHT', () =>
+    use(async (t) => {
+      const seen = observeRequests(t.client);
+      const ids = Array.from({ length: 500 }, (_, i) => id(i));
+      const got = await Promise.all(ids.map((b) => t.store.getPlacement(b)));
+      expect(got.every((p) => p === null)).toBe(true);
+      expect(seen.commands.length).toBe(500);
+      expect(seen.maxInFlight).toBeGreaterThan(1);
+      expect(seen.maxInFlight).toBeLessThanOrEqual(MAX_IN_FLIGHT);
+      expect(clientGate(t.client).load).toEqual({ active: 0, waiting: 0 });
     }));
 });
 
