@@ -4,8 +4,8 @@
  * Primary key pk (S) / sk (S); one global secondary index `gsi1` (gpk / gsk,
  * projection ALL) used only by the event outbox's time-ordered listing; TTL
  * attribute `ttl` (epoch seconds) on idempotency records. On-demand billing.
- * ensureTable is for dynalite and first local starts; in AWS the same shape is
- * declared in sst.config.ts from TABLE_SHAPE.
+ * ensureTable is for dynalite and first local starts; the AWS deployment is to
+ * declare the same shape from TABLE_SHAPE.
  */
 import {
   CreateTableCommand,
