@@ -13,6 +13,12 @@
  * The timeout of a validator is its client's `timeoutMs`, else the round's
  * `signTimeoutMs`, else `defaultSignTimeoutMs(members)`, which grows with the
  * work every validator must redo (read and rehash every member batch).
+ *
+ * Once the verified signatures reach a quorum, the stragglers get a grace period
+ * (QUORUM_GRACE: as long again as the quorum took, at least 2 s) and are then cut
+ * off as 'timeout' faults: one hung validator must not hold every round for its
+ * whole timeout while the others have long agreed, and healthy validators, which
+ * answer in about the same time, still all make it onto the checkpoint.
  */
 import { parseCheckpoint } from '../../sdk/src/checkpoint.ts';
 import { verifyNote } from '../../sdk/src/note.ts';
@@ -29,6 +35,9 @@ export interface ValidatorFault {
 }
 
 class Timeout extends Error {}
+
+/** After the quorum: wait max(minMs, factor x time-to-quorum) for the remaining validators. */
+export const QUORUM_GRACE = { minMs: 2_000, factor: 1 } as const;
 
 /** Default sign timeout: base, plus a share per member batch and per anchor, capped. */
 export const SIGN_TIMEOUT = { baseMs: 5_000, perBatchMs: 2, perThousandAnchorsMs: 10, maxMs: 60_000 } as const;
@@ -60,14 +69,18 @@ function signs(text: string, line: string, name: string, key: string): boolean {
 
 type Answer = { ok: true; line: string } | { ok: false; reason: FaultReason; detail: string };
 
-async function askOne(client: ValidatorClient, key: string, req: SignRequest, timeoutMs: number): Promise<Answer> {
+async function askOne(client: ValidatorClient, key: string, req: SignRequest, timeoutMs: number, cutoff: AbortSignal): Promise<Answer> {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let onCutoff: (() => void) | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort(new Timeout(`no answer within ${timeoutMs} ms`));
-      reject(new Timeout(`no answer within ${timeoutMs} ms`));
-    }, timeoutMs);
+    const stop = (why: Timeout): void => {
+      controller.abort(why);
+      reject(why);
+    };
+    timer = setTimeout(() => stop(new Timeout(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    onCutoff = () => stop(cutoff.reason as Timeout);
+    cutoff.addEventListener('abort', onCutoff, { once: true });
   });
   const call = Promise.resolve().then(() => client.sign(req, { signal: controller.signal }));
   call.catch(() => {}); // a late rejection after the timeout is not unhandled
@@ -81,6 +94,7 @@ async function askOne(client: ValidatorClient, key: string, req: SignRequest, ti
     return { ok: false, reason: 'unreachable', detail: e instanceof Error ? e.message : String(e) };
   } finally {
     clearTimeout(timer);
+    if (onCutoff) cutoff.removeEventListener('abort', onCutoff);
   }
   const res = SignResponseSchema.safeParse(raw);
   if (!res.success) return { ok: false, reason: 'bad-signature', detail: 'malformed sign response' };
@@ -120,7 +134,22 @@ export async function collectSignatures(
   const keys = new Map(deps.validatorSet.validators.map((v) => [v.name, v.key] as const));
   const asked = deps.validators.filter((c) => keys.has(c.name));
   const roundTimeoutMs = deps.signTimeoutMs ?? defaultSignTimeoutMs(proposal.members);
-  const answers = await Promise.all(asked.map((c) => askOne(c, keys.get(c.name)!, req, c.timeoutMs ?? roundTimeoutMs)));
+  const weights = new Map(deps.validatorSet.validators.map((v) => [v.name, v.weight] as const));
+  const total = [...weights.values()].reduce((a, b) => a + b, 0);
+  const cutoff = new AbortController();
+  const started = performance.now();
+  let weight = 0;
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  const answers = await Promise.all(asked.map(async (c) => {
+    const a = await askOne(c, keys.get(c.name)!, req, c.timeoutMs ?? roundTimeoutMs, cutoff.signal);
+    if (a.ok) weight += weights.get(c.name)!;
+    if (a.ok && 3 * weight > 2 * total && grace === undefined) {
+      const graceMs = Math.max(QUORUM_GRACE.minMs, Math.ceil(QUORUM_GRACE.factor * (performance.now() - started)));
+      grace = setTimeout(() => cutoff.abort(new Timeout(`no answer within ${graceMs} ms after the quorum was reached`)), graceMs);
+    }
+    return a;
+  }));
+  clearTimeout(grace);
   const lines = new Map<string, string>();
   const faults: ValidatorFault[] = [];
   answers.forEach((a, i) => {

@@ -109,6 +109,23 @@ describe('sign timeouts', () => {
     expect(defaultSignTimeoutMs(round(1024, 10_000))).toBe(60_000);
   });
 
+  it('a hung validator is cut off after the quorum grace, not held for its whole timeout', async () => {
+    const { store, close } = await withStore();
+    try {
+      const vs = honest(store);
+      vs[3] = slow(honest(store)[3]!, 600_000); // never answers within any timeout
+      await seedBatch(store, 2);
+      // Round timeout 10 minutes: only the post-quorum grace can end this round.
+      const r = await runRound(roundDeps(store, vs, { signTimeoutMs: 600_000 }));
+      expect(r).toMatchObject({ status: 'finalized', signers: ['validator-1', 'validator-2', 'validator-3'] });
+      expect(r.faults).toHaveLength(1);
+      expect(r.faults[0]).toMatchObject({ validator: 'validator-4', reason: 'timeout' });
+      expect(r.faults[0]!.detail).toMatch(/^no answer within \d+ ms after the quorum was reached$/);
+    } finally {
+      await close();
+    }
+  });
+
   it("a client's own timeoutMs wins over the round's, both ways", async () => {
     const { store, close } = await withStore();
     try {
