@@ -18,10 +18,9 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { hashToken } from './api/auth.ts';
+import { generateAdminToken, hashToken } from './api/auth.ts';
 import { createApp } from './app.ts';
 import { loadConfig, type Env } from './config.ts';
-import { base32Crockford, randomBytes } from './ids.ts';
 import { runRound } from './ledger/coordinator.ts';
 import { defaultValidatorSet, loadOrCreateValidatorKeys } from './ledger/keys.ts';
 import { DEFAULT_PUBLICATION_INTERVAL_MS, runPublication } from './ledger/publisher.ts';
@@ -66,9 +65,8 @@ function adminKey(env: Env, dataDir: string): { hash: string; generated?: string
   const none = (): void => {};
   if (env.LEDGERSEAL_ADMIN_KEY) return { hash: hashToken(env.LEDGERSEAL_ADMIN_KEY), persist: none };
   if (existsSync(file)) return { hash: readFileSync(file, 'utf8').trim(), persist: none };
-  const key = `lsa_${base32Crockford(randomBytes(32)).toLowerCase()}`;
-  const hash = hashToken(key);
-  return { hash, generated: key, persist: () => writeFileSync(file, `${hash}\n`, { mode: 0o600, flag: 'wx' }) };
+  const { token, keyHash } = generateAdminToken();
+  return { hash: keyHash, generated: token, persist: () => writeFileSync(file, `${keyHash}\n`, { mode: 0o600, flag: 'wx' }) };
 }
 
 /** A ledger keeps its origin for life: refuse to continue one under another origin. */

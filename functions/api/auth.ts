@@ -38,6 +38,12 @@ export function generateToken(keyId: string = newKeyId()): { keyId: string; toke
   return { keyId, token, keyHash: hashToken(token) };
 }
 
+/** A new admin token `lsa_<secret>` (the local runner's first start) with its hash. */
+export function generateAdminToken(): { token: string; keyHash: string } {
+  const token = `lsa_${base32Crockford(randomBytes(API_KEY_SECRET_BYTES)).toLowerCase()}`;
+  return { token, keyHash: hashToken(token) };
+}
+
 /** The keyId of a well-formed agency token, or null. */
 export function parseApiKey(token: string): { keyId: string } | null {
   const m = API_KEY_RE.exec(token);
