@@ -23,8 +23,7 @@
  * 350 KB, and ceil(anchors with a recordKey / 25) BatchWriteItem for history
  * (8 in flight): 10,000 keyed anchors are 400 history requests, not 10,000.
  */
-import { bytesToHex, canonicalJson, concatBytes, hashFromHex, sha256, utf8 } from '@ledgerseal/sdk';
-import { merkleRoot } from '../sdk/src/merkle.ts';
+import { bytesToHex, canonicalJson, concatBytes, hashFromHex, merkleRoot, sha256, utf8 } from '@ledgerseal/sdk';
 import { anchorId, newBatchId } from './ids.ts';
 import type { Services } from './services.ts';
 import type { AnchorEntry, Batch, HistoryEntry } from './store/port.ts';

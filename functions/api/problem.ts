@@ -17,7 +17,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { LedgerError } from '../ledger/errors.ts';
+import { ServiceError } from '../errors.ts';
 
 export const PROBLEM_BASE = 'https://ledgerseal.dev/problems/';
 export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
@@ -159,7 +159,7 @@ export function validationHook(
 /** Map a thrown value to an ApiError; null when it is unexpected (a 500). */
 export function toApiError(err: unknown): ApiError | null {
   if (err instanceof ApiError) return err;
-  if (err instanceof LedgerError) {
+  if (err instanceof ServiceError) {
     if (err.code === 'NOT_FOUND') return new ApiError('not-found', err.message);
     if (err.code === 'INVALID_RANGE') return new ApiError('invalid-range', err.message);
     return null;

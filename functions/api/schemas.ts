@@ -5,7 +5,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { LedgerError } from '../ledger/errors.ts';
+import { ServiceError } from '../errors.ts';
 import { ApiError, validationError } from './problem.ts';
 
 /** Variables the middleware sets on the Hono context. */
@@ -94,7 +94,7 @@ export async function readPage<T>(cursor: string | undefined, read: () => Promis
   try {
     return await read();
   } catch (e) {
-    if (cursor !== undefined && e instanceof LedgerError && e.code === 'INVALID_ARGUMENT') {
+    if (cursor !== undefined && e instanceof ServiceError && e.code === 'INVALID_ARGUMENT') {
       throw validationError('query', [{ path: ['cursor'], message: 'not a cursor returned by this endpoint' }]);
     }
     throw e;

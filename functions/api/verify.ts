@@ -9,9 +9,7 @@
  * service's own current validator set bound to this deployment's origin.
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { hashFromHex } from '@ledgerseal/sdk';
-import { PROOF_CHECKS, type ProofTrust, verifyProof } from '../../sdk/src/proof.ts';
-import { parseValidatorSet, type ValidatorSet } from '../../sdk/src/validator-set.ts';
+import { hashFromHex, parseValidatorSet, PROOF_CHECKS, type ProofTrust, type ValidatorSet, verifyProof } from '@ledgerseal/sdk';
 import type { Services } from '../services.ts';
 import { problemResponses, validationError } from './problem.ts';
 import { type AppEnv, HashHex } from './schemas.ts';

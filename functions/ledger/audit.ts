@@ -18,10 +18,17 @@
  *   round-root       the member roots hash to the header's round root, counts match
  *   placement        every member is placed at (h, its index) once the block is settled
  */
-import { parseBlockHeader, type BlockHeader } from '../../sdk/src/block.ts';
-import { bytesToHex, equalBytes } from '../../sdk/src/encoding.ts';
-import { hashRange, verifyConsistency } from '../../sdk/src/merkle.ts';
-import { validatorSetHash, verifyCheckpointQuorum, type ValidatorSet } from '../../sdk/src/validator-set.ts';
+import {
+  type BlockHeader,
+  bytesToHex,
+  equalBytes,
+  hashRange,
+  parseBlockHeader,
+  type ValidatorSet,
+  validatorSetHash,
+  verifyCheckpointQuorum,
+  verifyConsistency,
+} from '@ledgerseal/sdk';
 import type { Block, CalendarNode, Store } from '../store/port.ts';
 import { appendNodes, calendarConsistency, frontierAfterAppend, headerLeafHash } from './calendar.ts';
 import { checkMembers, roundTree } from './round.ts';

@@ -11,11 +11,19 @@
  * Nodes are derived from block headers only, so writing them again (the settle
  * step after a crash, or two coordinators at once) writes identical items.
  */
-import { leafHash, hashRange, nodeHash } from '../../sdk/src/merkle.ts';
-import { consistencyProofRanges, inclusionProofRanges, perfectSubtrees, type LeafRange, type SubtreeId } from '../../sdk/src/merkle-shape.ts';
-import { utf8 } from '../../sdk/src/encoding.ts';
+import {
+  consistencyProofRanges,
+  hashRange,
+  inclusionProofRanges,
+  leafHash,
+  type LeafRange,
+  nodeHash,
+  perfectSubtrees,
+  type SubtreeId,
+  utf8,
+} from '@ledgerseal/sdk';
 import type { CalendarNode, Store } from '../store/port.ts';
-import { ledgerFail } from './errors.ts';
+import { serviceFail } from '../errors.ts';
 
 const nodeKey = (level: number, index: number): string => `${level}/${index}`;
 
@@ -44,7 +52,7 @@ export function appendNodes(size: number, leaf: Uint8Array, frontier: readonly C
   while (index % 2 === 1) {
     const left = frontier[f--];
     if (left === undefined || left.level !== level || left.index !== index - 1) {
-      ledgerFail('CORRUPT', `frontier of size ${size} lacks node (${level}, ${index - 1})`);
+      serviceFail('CORRUPT', `frontier of size ${size} lacks node (${level}, ${index - 1})`);
     }
     hash = nodeHash(left.hash, hash);
     index = (index - 1) / 2;
@@ -68,7 +76,7 @@ export async function readNodes(store: Store, ids: readonly SubtreeId[]): Promis
   if (unique.size === 0) return found;
   for (const n of await store.getCalendarNodes([...unique.values()])) found.set(nodeKey(n.level, n.index), n.hash);
   for (const [key, id] of unique) {
-    if (!found.has(key)) ledgerFail('CALENDAR_INCOMPLETE', `calendar node (level ${id.level}, index ${id.index}) is not stored`);
+    if (!found.has(key)) serviceFail('CALENDAR_INCOMPLETE', `calendar node (level ${id.level}, index ${id.index}) is not stored`);
   }
   return found;
 }
@@ -91,7 +99,7 @@ function rehash(ranges: readonly LeafRange[], nodes: Map<string, Uint8Array>): U
 }
 
 function checkSize(name: string, n: number): void {
-  if (!Number.isSafeInteger(n) || n < 0) ledgerFail('INVALID_RANGE', `${name} must be a non-negative integer, got ${n}`);
+  if (!Number.isSafeInteger(n) || n < 0) serviceFail('INVALID_RANGE', `${name} must be a non-negative integer, got ${n}`);
 }
 
 /** The calendar root of `size` blocks (the empty tree's root for 0). */
@@ -104,7 +112,7 @@ export async function calendarRoot(store: Store, size: number): Promise<Uint8Arr
 export async function calendarInclusion(store: Store, index: number, size: number): Promise<Uint8Array[]> {
   checkSize('size', size);
   checkSize('index', index);
-  if (index >= size) ledgerFail('INVALID_RANGE', `block ${index} is not in a calendar of size ${size}`);
+  if (index >= size) serviceFail('INVALID_RANGE', `block ${index} is not in a calendar of size ${size}`);
   const ranges = inclusionProofRanges(index, size);
   return rehash(ranges, await readNodes(store, rangeIds(ranges)));
 }
@@ -113,7 +121,7 @@ export async function calendarInclusion(store: Store, index: number, size: numbe
 export async function calendarConsistency(store: Store, m: number, n: number): Promise<Uint8Array[]> {
   checkSize('from', m);
   checkSize('to', n);
-  if (m > n) ledgerFail('INVALID_RANGE', `consistency from size ${m} to the smaller size ${n}`);
+  if (m > n) serviceFail('INVALID_RANGE', `consistency from size ${m} to the smaller size ${n}`);
   const ranges = consistencyProofRanges(m, n);
   return rehash(ranges, await readNodes(store, rangeIds(ranges)));
 }

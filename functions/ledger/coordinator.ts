@@ -12,9 +12,16 @@
  *  5. settle it.
  */
 import { createHash } from 'node:crypto';
-import { encodeBlockHeader, GENESIS_PREV, parseBlockHeader, timeToRfc3339Millis } from '../../sdk/src/block.ts';
-import { formatCheckpoint } from '../../sdk/src/checkpoint.ts';
-import { checkQuorum, validatorSetHash, type ValidatorSet } from '../../sdk/src/validator-set.ts';
+import {
+  checkQuorum,
+  encodeBlockHeader,
+  formatCheckpoint,
+  GENESIS_PREV,
+  parseBlockHeader,
+  timeToRfc3339Millis,
+  type ValidatorSet,
+  validatorSetHash,
+} from '@ledgerseal/sdk';
 import type { Block, LedgerEvent, PendingBatch, Proposal, RoundMember, Store } from '../store/port.ts';
 import { appendHeader, headerLeafHash } from './calendar.ts';
 import { validatorFaultEvent } from './events.ts';

@@ -11,7 +11,7 @@
  *
  * Hashes in event data are lowercase hex (events are JSON at the edge).
  */
-import { bytesToHex } from '../../sdk/src/encoding.ts';
+import { bytesToHex } from '@ledgerseal/sdk';
 import type { LedgerEvent, Publication, Timestamp } from '../store/port.ts';
 
 export const EVENT_TYPES = {

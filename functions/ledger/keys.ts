@@ -7,9 +7,15 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateNoteKey, parseSignerKey, verifierKeyOf } from '../../sdk/src/note.ts';
-import { parseValidatorSet, VALIDATOR_SET_FORMAT, type ValidatorSet } from '../../sdk/src/validator-set.ts';
-import { ledgerFail } from './errors.ts';
+import {
+  generateNoteKey,
+  parseSignerKey,
+  parseValidatorSet,
+  VALIDATOR_SET_FORMAT,
+  type ValidatorSet,
+  verifierKeyOf,
+} from '@ledgerseal/sdk';
+import { serviceFail } from '../errors.ts';
 
 export interface ValidatorKey {
   name: string;
@@ -30,9 +36,9 @@ function readKey(path: string, name: string): ValidatorKey {
   try {
     parsed = parseSignerKey(signerKey);
   } catch (e) {
-    ledgerFail('INVALID_ARGUMENT', `${path} does not hold a signer key`, e);
+    serviceFail('INVALID_ARGUMENT', `${path} does not hold a signer key`, e);
   }
-  if (parsed.name !== name) ledgerFail('INVALID_ARGUMENT', `${path} holds the key of "${parsed.name}", not "${name}"`);
+  if (parsed.name !== name) serviceFail('INVALID_ARGUMENT', `${path} holds the key of "${parsed.name}", not "${name}"`);
   return { name, signerKey, verifierKey: verifierKeyOf(signerKey) };
 }
 
@@ -40,7 +46,7 @@ function readKey(path: string, name: string): ValidatorKey {
 export function loadOrCreateValidatorKeys(dir: string, names: readonly string[] = DEFAULT_VALIDATOR_NAMES): ValidatorKey[] {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return names.map((name) => {
-    if (!NAME.test(name)) ledgerFail('INVALID_ARGUMENT', `validator name "${name}" is not a safe file name`);
+    if (!NAME.test(name)) serviceFail('INVALID_ARGUMENT', `validator name "${name}" is not a safe file name`);
     const path = join(dir, `${name}.key`);
     try {
       return readKey(path, name);

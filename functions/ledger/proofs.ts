@@ -9,14 +9,11 @@
  * of the calendar nodes of the path. The proof is served as stored: if stored
  * data were altered, the verifier (sdk verifyProof) names the check that fails.
  */
-import { parseCheckpoint } from '../../sdk/src/checkpoint.ts';
-import { bytesToHex } from '../../sdk/src/encoding.ts';
-import type { MerkleTree } from '../../sdk/src/merkle.ts';
-import { buildProof, type ProofDocument } from '../../sdk/src/proof.ts';
+import { buildProof, bytesToHex, type MerkleTree, parseCheckpoint, type ProofDocument } from '@ledgerseal/sdk';
 import { parseAnchorId } from '../ids.ts';
 import type { Block, Store } from '../store/port.ts';
 import { calendarConsistency, calendarInclusion } from './calendar.ts';
-import { ledgerFail } from './errors.ts';
+import { serviceFail } from '../errors.ts';
 import { batchTree, HASH_LENGTH, roundTree } from './round.ts';
 
 export type AnchorStatus =
@@ -38,7 +35,7 @@ async function roundTreeAt(store: Store, block: Block): Promise<MerkleTree> {
   }
   const proposal = await store.getProposal(block.height);
   if (!proposal || proposal.proposalId !== block.proposalId) {
-    ledgerFail('CORRUPT', `the stored proposal of height ${block.height} is not the one block ${block.height} names`);
+    serviceFail('CORRUPT', `the stored proposal of height ${block.height} is not the one block ${block.height} names`);
   }
   const tree = roundTree(proposal.members);
   if (cache.size >= ROUND_CACHE_SIZE) cache.delete(cache.keys().next().value!);
@@ -53,10 +50,10 @@ async function roundTreeAt(store: Store, block: Block): Promise<MerkleTree> {
  */
 async function servedBlock(store: Store, placedAt: number): Promise<Block> {
   const latest = await store.getLatestBlock();
-  if (!latest) ledgerFail('CORRUPT', `a batch is placed in block ${placedAt} but no block exists`);
+  if (!latest) serviceFail('CORRUPT', `a batch is placed in block ${placedAt} but no block exists`);
   if (latest.settled || latest.height <= placedAt) return latest;
   const previous = await store.getBlock(latest.height - 1);
-  if (!previous) ledgerFail('CORRUPT', `block ${latest.height - 1} is missing below block ${latest.height}`);
+  if (!previous) serviceFail('CORRUPT', `block ${latest.height - 1} is missing below block ${latest.height}`);
   return previous;
 }
 
@@ -81,12 +78,12 @@ export async function anchorStatus(store: Store, origin: string, anchorId: strin
   const placement = await store.getPlacement(batch.id);
   if (!placement) return { id: anchorId, hash, status: 'pending' };
   const [block, served] = await Promise.all([store.getBlock(placement.height), servedBlock(store, placement.height)]);
-  if (!block) ledgerFail('CORRUPT', `batch ${batch.id} is placed in block ${placement.height}, which does not exist`);
+  if (!block) serviceFail('CORRUPT', `batch ${batch.id} is placed in block ${placement.height}, which does not exist`);
   if (served.height < block.height) return { id: anchorId, hash, status: 'pending' };
   const size = served.height + 1;
   const [round, calendarPath] = await Promise.all([roundTreeAt(store, block), calendarInclusion(store, block.height, size)]);
   const checkpointOrigin = parseCheckpoint(served.checkpoint.slice(0, served.checkpoint.indexOf('\n\n') + 1)).origin;
-  if (checkpointOrigin !== origin) ledgerFail('CORRUPT', `stored checkpoint origin "${checkpointOrigin}" is not "${origin}"`);
+  if (checkpointOrigin !== origin) serviceFail('CORRUPT', `stored checkpoint origin "${checkpointOrigin}" is not "${origin}"`);
   const proof = buildProof({
     anchor,
     chain: [
@@ -103,10 +100,10 @@ export async function anchorStatus(store: Store, origin: string, anchorId: strin
 /** RFC 9162 consistency proof between calendar sizes 1 <= from <= to (bottom-up hashes). */
 export async function consistencyProof(store: Store, from: number, to: number): Promise<Uint8Array[]> {
   if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 1 || from > to) {
-    ledgerFail('INVALID_RANGE', `need 1 <= from <= to, got from ${from}, to ${to}`);
+    serviceFail('INVALID_RANGE', `need 1 <= from <= to, got from ${from}, to ${to}`);
   }
   const available = await availableSize(store);
-  if (to > available) ledgerFail('NOT_FOUND', `the calendar has ${available} blocks; size ${to} does not exist yet`);
+  if (to > available) serviceFail('NOT_FOUND', `the calendar has ${available} blocks; size ${to} does not exist yet`);
   return calendarConsistency(store, from, to);
 }
 
@@ -121,11 +118,11 @@ export async function extendProof(
   size: number,
 ): Promise<{ calendar: { size: number; path: string[] }; checkpoint: string }> {
   if (!Number.isSafeInteger(height) || !Number.isSafeInteger(size) || height < 0 || height >= size) {
-    ledgerFail('INVALID_RANGE', `need 0 <= height < size, got height ${height}, size ${size}`);
+    serviceFail('INVALID_RANGE', `need 0 <= height < size, got height ${height}, size ${size}`);
   }
   const available = await availableSize(store);
-  if (size > available) ledgerFail('NOT_FOUND', `the calendar has ${available} blocks; size ${size} does not exist yet`);
+  if (size > available) serviceFail('NOT_FOUND', `the calendar has ${available} blocks; size ${size} does not exist yet`);
   const [block, path] = await Promise.all([store.getBlock(size - 1), calendarInclusion(store, height, size)]);
-  if (!block) ledgerFail('CORRUPT', `block ${size - 1} is missing`);
+  if (!block) serviceFail('CORRUPT', `block ${size - 1} is missing`);
   return { calendar: { size, path: path.map(bytesToHex) }, checkpoint: block.checkpoint };
 }

@@ -10,8 +10,7 @@
  * publication only while it is still missing: a crash between the two writes is
  * repaired by that run (its publication carries the later publishedAt).
  */
-import { parseCheckpoint } from '../../sdk/src/checkpoint.ts';
-import { encodePublicationCode } from '../../sdk/src/publication.ts';
+import { encodePublicationCode, parseCheckpoint } from '@ledgerseal/sdk';
 import type { LedgerEvent, Publication, Store } from '../store/port.ts';
 import { publicationCreatedEvent } from './events.ts';
 

@@ -7,8 +7,7 @@
  * - round tree: RFC 9162 tree whose leaf data are the 32-byte batch roots, in the
  *   proposal's member order.
  */
-import { equalBytes } from '../../sdk/src/encoding.ts';
-import { MerkleTree } from '../../sdk/src/merkle.ts';
+import { equalBytes, MerkleTree } from '@ledgerseal/sdk';
 import type { Batch, RoundMember } from '../store/port.ts';
 
 export const HASH_LENGTH = 32;

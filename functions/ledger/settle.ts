@@ -15,12 +15,10 @@
  *
  * Reads: the proposal and the calendar frontier only, never the member batches.
  */
-import { parseBlockHeader } from '../../sdk/src/block.ts';
-import { equalBytes } from '../../sdk/src/encoding.ts';
-import { verifyCheckpointQuorum, type ValidatorSet } from '../../sdk/src/validator-set.ts';
+import { equalBytes, parseBlockHeader, type ValidatorSet, verifyCheckpointQuorum } from '@ledgerseal/sdk';
 import type { Block, LedgerEvent, Store } from '../store/port.ts';
 import { appendHeader } from './calendar.ts';
-import { ledgerFail } from './errors.ts';
+import { serviceFail } from '../errors.ts';
 import { anchorConfirmedEvent, checkpointPublishedEvent, roundFinalizedEvent } from './events.ts';
 
 export interface SettleDeps {
@@ -35,14 +33,14 @@ export async function settleBlock(deps: SettleDeps, block: Block): Promise<void>
   const { height } = block;
   const proposal = await store.getProposal(height);
   if (!proposal || proposal.proposalId !== block.proposalId) {
-    ledgerFail('CORRUPT', `block ${height} names proposal ${block.proposalId}, which is not the stored one`);
+    serviceFail('CORRUPT', `block ${height} names proposal ${block.proposalId}, which is not the stored one`);
   }
   // Calendar nodes: the leaf and every subtree it completes (needs block height-1 settled).
   const q = verifyCheckpointQuorum(block.checkpoint, deps.validatorSet);
   const { nodes, root } = await appendHeader(store, height, block.header);
   if (!equalBytes(root, q.checkpoint.root)) {
     // The stored frontier is not the calendar the quorum signed: never derive more nodes from it.
-    ledgerFail('CORRUPT', `stored calendar nodes give a root of size ${height + 1} that differs from block ${height}'s checkpoint`);
+    serviceFail('CORRUPT', `stored calendar nodes give a root of size ${height + 1} that differs from block ${height}'s checkpoint`);
   }
   await store.putCalendarNodes(nodes);
   deps.failAfter?.('settle:nodes');

@@ -20,9 +20,7 @@
  * whole timeout while the others have long agreed, and healthy validators, which
  * answer in about the same time, still all make it onto the checkpoint.
  */
-import { parseCheckpoint } from '../../sdk/src/checkpoint.ts';
-import { verifyNote } from '../../sdk/src/note.ts';
-import type { ValidatorSet } from '../../sdk/src/validator-set.ts';
+import { parseCheckpoint, type ValidatorSet, verifyNote } from '@ledgerseal/sdk';
 import type { Proposal, RoundMember } from '../store/port.ts';
 import type { FaultReason } from './events.ts';
 import { InvalidSignResponse, type ValidatorClient } from './remote-validator.ts';

@@ -19,12 +19,23 @@
  * crash between recording and answering, can ever sign two checkpoints of one size.
  */
 import { createHash } from 'node:crypto';
-import { parseBlockHeader, type BlockHeader } from '../../sdk/src/block.ts';
-import { formatCheckpoint, parseCheckpoint } from '../../sdk/src/checkpoint.ts';
-import { bytesToHex, equalBytes } from '../../sdk/src/encoding.ts';
-import { emptyRoot, verifyConsistency, verifyInclusion } from '../../sdk/src/merkle.ts';
-import { parseSignerKey, signNote, verifierKeyOf } from '../../sdk/src/note.ts';
-import { validatorSetHash, verifyCheckpointQuorum, type ValidatorSet } from '../../sdk/src/validator-set.ts';
+import {
+  type BlockHeader,
+  bytesToHex,
+  emptyRoot,
+  equalBytes,
+  formatCheckpoint,
+  parseBlockHeader,
+  parseCheckpoint,
+  parseSignerKey,
+  signNote,
+  type ValidatorSet,
+  validatorSetHash,
+  verifierKeyOf,
+  verifyCheckpointQuorum,
+  verifyConsistency,
+  verifyInclusion,
+} from '@ledgerseal/sdk';
 import type { Proposal, Store, ValidatorState } from '../store/port.ts';
 import { appendHeader, calendarConsistency, calendarInclusion, headerLeafHash } from './calendar.ts';
 import { checkMembers, roundTree } from './round.ts';

@@ -11,7 +11,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { ledgerFail } from '../ledger/errors.ts';
+import { serviceFail } from '../errors.ts';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -43,7 +43,7 @@ export const BOOL = (v: boolean): AttributeValue => ({ BOOL: v });
 
 /** A stored item that does not have the shape this adapter writes: a bug or tampering, never user input. */
 export function corrupt(what: string): never {
-  ledgerFail('CORRUPT', `store: malformed item (${what})`);
+  serviceFail('CORRUPT', `store: malformed item (${what})`);
 }
 
 export function str(item: Item, name: string): string {
@@ -99,9 +99,9 @@ export function itemBytes(item: Item): number {
 
 // ---- key components and validation -----------------------------------------
 
-/** Caller input the store refuses (bad id, cursor, timestamp): LedgerError INVALID_ARGUMENT. */
+/** Caller input the store refuses (bad id, cursor, timestamp): ServiceError INVALID_ARGUMENT. */
 export function invalid(message: string): never {
-  ledgerFail('INVALID_ARGUMENT', `store: ${message}`);
+  serviceFail('INVALID_ARGUMENT', `store: ${message}`);
 }
 
 /** An id used inside a key: non-empty, short, and without the `#` key separator. */

@@ -10,7 +10,7 @@
  * Every request reports ConsumedCapacity, summed in `capacity`.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ledgerFail } from '../ledger/errors.ts';
+import { serviceFail } from '../errors.ts';
 import {
   IDEMPOTENCY_TTL_SECONDS,
   MEMBERS_PER_CHUNK,
@@ -392,7 +392,7 @@ export class DynamoStore implements P.Store {
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeValues: { ':t': { BOOL: true } },
     });
-    if (done === null) ledgerFail('NOT_FOUND', `store: no block at height ${height}`);
+    if (done === null) serviceFail('NOT_FOUND', `store: no block at height ${height}`);
   }
 
   async putPlacements(placements: P.Placement[]): Promise<void> {

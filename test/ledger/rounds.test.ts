@@ -11,7 +11,7 @@ import { verifyConsistency } from '../../sdk/src/merkle.ts';
 import { extendProof as sdkExtendProof, verifyProof } from '../../sdk/src/proof.ts';
 import { headerLeafHash } from '../../functions/ledger/calendar.ts';
 import { runRound } from '../../functions/ledger/coordinator.ts';
-import { LedgerError } from '../../functions/ledger/errors.ts';
+import { ServiceError } from '../../functions/errors.ts';
 import { anchorStatus, consistencyProof, extendProof } from '../../functions/ledger/proofs.ts';
 import { runPublication } from '../../functions/ledger/publisher.ts';
 import type { Batch, LedgerEvent } from '../../functions/store/port.ts';
@@ -104,7 +104,7 @@ describe('rounds', () => {
       await expect(consistencyProof(store, 2, 1)).rejects.toMatchObject({ code: 'INVALID_RANGE' });
       await expect(consistencyProof(store, 0, 1)).rejects.toMatchObject({ code: 'INVALID_RANGE' });
       await expect(consistencyProof(store, 1, 4)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-      await expect(extendProof(store, 3, 3)).rejects.toBeInstanceOf(LedgerError);
+      await expect(extendProof(store, 3, 3)).rejects.toBeInstanceOf(ServiceError);
       await expect(extendProof(store, 0, 9)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     } finally {
       await close();

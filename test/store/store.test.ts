@@ -15,7 +15,7 @@ import { clientGate, MAX_IN_FLIGHT } from '../../functions/store/dynamo-io.ts';
 import { DynamoStore } from '../../functions/store/dynamo-store.ts';
 import { keys } from '../../functions/store/items.ts';
 import type { AnchorEntry, Batch, Block, LedgerEvent, PendingBatch, Proposal, RoundMember } from '../../functions/store/port.ts';
-import { LedgerError } from '../../functions/ledger/errors.ts';
+import { ServiceError } from '../../functions/errors.ts';
 import { stopDynalite, withStore, type TestStore } from '../helpers/dynalite.ts';
 
 afterAll(stopDynalite);
@@ -71,8 +71,8 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
     () => undefined,
     (e: unknown) => e,
   );
-  expect(err).toBeInstanceOf(LedgerError);
-  expect((err as LedgerError).code).toBe(code);
+  expect(err).toBeInstanceOf(ServiceError);
+  expect((err as ServiceError).code).toBe(code);
 }
 
 async function use<T>(fn: (t: TestStore) => Promise<T>): Promise<T> {
