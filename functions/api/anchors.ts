@@ -9,7 +9,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { parseAnchorId } from '../ids.ts';
 import { acceptBatch, MAX_BATCH, MAX_METADATA_BYTES, MAX_RECORD_KEY_LENGTH, metadataSize } from '../intake.ts';
-import { anchorStatus } from '../ledger/proofs.ts';
+import { readAnchor } from '../ledger/proofs.ts';
 import type { Services } from '../services.ts';
 import { requireAgency } from './auth.ts';
 import { ApiError, problemResponses } from './problem.ts';
@@ -165,7 +165,7 @@ export function registerAnchorRoutes(app: OpenAPIHono<AppEnv>, services: Service
   app.openapi({ ...getRoute, middleware }, async (c) => {
     const { id } = c.req.valid('param');
     if (!parseAnchorId(id)) throw new ApiError('not-found', 'no such anchor');
-    const a = await anchorStatus(services.store, services.config.origin, id, agencyOf(c));
+    const a = await readAnchor(services.store, services.config.origin, id, agencyOf(c));
     if (!a) throw new ApiError('not-found', 'no such anchor');
     return c.json(a, 200);
   });

@@ -7,7 +7,7 @@
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { bytesToHex } from '@ledgerseal/sdk';
-import { consistencyProof, extendProof } from '../ledger/proofs.ts';
+import { consistencyProof, proofExtension } from '../ledger/proofs.ts';
 import type { Services } from '../services.ts';
 import type { Block } from '../store/port.ts';
 import { ApiError, problemResponses } from './problem.ts';
@@ -199,7 +199,7 @@ export function registerLedgerRoutes(app: OpenAPIHono<AppEnv>, services: Service
 
   app.openapi(extendRoute, async (c) => {
     const { height, size } = c.req.valid('query');
-    const ext = await extendProof(store, height, size);
+    const ext = await proofExtension(store, height, size);
     return c.json(ext, 200);
   });
 

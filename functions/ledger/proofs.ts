@@ -16,7 +16,7 @@ import { calendarConsistency, calendarInclusion } from './calendar.ts';
 import { serviceFail } from '../errors.ts';
 import { batchTree, HASH_LENGTH, roundTree } from './round.ts';
 
-export type AnchorStatus =
+export type AnchorView =
   | { id: string; hash: string; status: 'pending' }
   | { id: string; hash: string; status: 'confirmed'; proof: ProofDocument };
 
@@ -68,7 +68,7 @@ async function availableSize(store: Store): Promise<number> {
  * Status of one anchor for its agency: null when the id is malformed, the batch
  * does not exist, belongs to another agency, or has no such index.
  */
-export async function anchorStatus(store: Store, origin: string, anchorId: string, agencyId: string): Promise<AnchorStatus | null> {
+export async function readAnchor(store: Store, origin: string, anchorId: string, agencyId: string): Promise<AnchorView | null> {
   const id = parseAnchorId(anchorId);
   if (!id) return null;
   const batch = await store.getBatch(id.batchId);
@@ -112,7 +112,7 @@ export async function consistencyProof(store: Store, from: number, to: number): 
  * `height` in the calendar of `size` blocks and the checkpoint of that size
  * (block size-1's signed note). Hashes are hex: this goes straight to JSON.
  */
-export async function extendProof(
+export async function proofExtension(
   store: Store,
   height: number,
   size: number,

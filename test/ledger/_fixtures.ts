@@ -14,7 +14,7 @@ import { newBatchId } from '../../functions/ids.ts';
 import { auditLedger } from '../../functions/ledger/audit.ts';
 import { runRound, type RoundDeps, type RoundOutcome } from '../../functions/ledger/coordinator.ts';
 import { defaultValidatorSet, type ValidatorKey } from '../../functions/ledger/keys.ts';
-import { anchorStatus } from '../../functions/ledger/proofs.ts';
+import { readAnchor } from '../../functions/ledger/proofs.ts';
 import { inProcessValidator, type ValidatorClient } from '../../functions/ledger/remote-validator.ts';
 import { batchTree } from '../../functions/ledger/round.ts';
 import { Validator } from '../../functions/ledger/validator.ts';
@@ -153,7 +153,7 @@ export async function expectConsistentLedger(store: Store, batches: Batch[]): Pr
   expect(audit.findings).toEqual([]);
   for (const batch of batches) {
     for (const index of [0, batch.count - 1]) {
-      const s = await anchorStatus(store, ORIGIN, `${batch.id}.${index}`, batch.agencyId);
+      const s = await readAnchor(store, ORIGIN, `${batch.id}.${index}`, batch.agencyId);
       expect(s?.status).toBe('confirmed');
       if (s?.status !== 'confirmed') continue;
       const r = verifyProof(s.proof, { validators: SET, origin: ORIGIN });

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { verifyProof } from '../../sdk/src/proof.ts';
 import { newBatchId } from '../../functions/ids.ts';
 import { runRound } from '../../functions/ledger/coordinator.ts';
-import { anchorStatus } from '../../functions/ledger/proofs.ts';
+import { readAnchor } from '../../functions/ledger/proofs.ts';
 import { batchTree } from '../../functions/ledger/round.ts';
 import { defaultSignTimeoutMs } from '../../functions/ledger/signatures.ts';
 import { mapLimit } from '../../functions/store/dynamo-io.ts';
@@ -53,7 +53,7 @@ describe('a round of 1,024 batches of 1,000 anchors', () => {
       expect((await store.getPlacements(batches.map((b) => b.id))).size).toBe(BATCHES);
 
       const last = batches[BATCHES - 1]!;
-      const s = await anchorStatus(store, ORIGIN, `${last.id}.${ANCHORS - 1}`, AGENCY);
+      const s = await readAnchor(store, ORIGIN, `${last.id}.${ANCHORS - 1}`, AGENCY);
       expect(s?.status).toBe('confirmed');
       if (s?.status !== 'confirmed') return;
       const r = verifyProof(s.proof, { validators: SET, origin: ORIGIN });

@@ -12,7 +12,7 @@ import { extendProof as sdkExtendProof, verifyProof } from '../../sdk/src/proof.
 import { headerLeafHash } from '../../functions/ledger/calendar.ts';
 import { runRound } from '../../functions/ledger/coordinator.ts';
 import { ServiceError } from '../../functions/errors.ts';
-import { anchorStatus, consistencyProof, extendProof } from '../../functions/ledger/proofs.ts';
+import { consistencyProof, proofExtension, readAnchor } from '../../functions/ledger/proofs.ts';
 import { runPublication } from '../../functions/ledger/publisher.ts';
 import type { Batch, LedgerEvent } from '../../functions/store/port.ts';
 import { stopDynalite, withStore } from '../helpers/dynalite.ts';
@@ -34,14 +34,14 @@ describe('rounds', () => {
       const batches: Batch[] = [];
       const round1 = [await seedBatch(store, 1), await seedBatch(store, 5), await seedBatch(store, 17, { agencyId: 'AGENCY-B' })];
       batches.push(...round1);
-      const pending = await anchorStatus(store, ORIGIN, `${round1[1]!.id}.3`, AGENCY);
+      const pending = await readAnchor(store, ORIGIN, `${round1[1]!.id}.3`, AGENCY);
       expect(pending?.status).toBe('pending');
 
       const o1 = await runRound(deps);
       expect(o1).toMatchObject({ status: 'finalized', height: 0, batches: 3, anchors: 23, faults: [] });
       expect(o1.signers).toEqual(['validator-1', 'validator-2', 'validator-3', 'validator-4']);
       // The proof of block 0 as served at calendar size 1, kept to be extended later.
-      const early = await anchorStatus(store, ORIGIN, `${round1[1]!.id}.3`, AGENCY);
+      const early = await readAnchor(store, ORIGIN, `${round1[1]!.id}.3`, AGENCY);
       expect(early?.status).toBe('confirmed');
       expect((await runRound(deps)).status).toBe('empty');
 
@@ -66,7 +66,7 @@ describe('rounds', () => {
       // Every anchor of every batch.
       for (const b of batches) {
         for (let i = 0; i < b.count; i++) {
-          const s = await anchorStatus(store, ORIGIN, `${b.id}.${i}`, b.agencyId);
+          const s = await readAnchor(store, ORIGIN, `${b.id}.${i}`, b.agencyId);
           if (s?.status !== 'confirmed') throw new Error(`anchor ${b.id}.${i} is ${s?.status}`);
           expect(s.hash).toBe(Buffer.from(b.hashes.subarray(32 * i, 32 * i + 32)).toString('hex'));
           expect(s.proof.calendar.size).toBe(3);
@@ -74,10 +74,10 @@ describe('rounds', () => {
         }
       }
       // Another agency, an unknown batch, an index past the end: nothing.
-      expect(await anchorStatus(store, ORIGIN, `${round1[0]!.id}.0`, 'AGENCY-B')).toBeNull();
-      expect(await anchorStatus(store, ORIGIN, `${round1[0]!.id}.1`, AGENCY)).toBeNull();
-      expect(await anchorStatus(store, ORIGIN, '01JD3Q8Y5ZK2M7N9P4R6S8T0VW.0', AGENCY)).toBeNull();
-      expect(await anchorStatus(store, ORIGIN, 'not-an-id', AGENCY)).toBeNull();
+      expect(await readAnchor(store, ORIGIN, `${round1[0]!.id}.0`, 'AGENCY-B')).toBeNull();
+      expect(await readAnchor(store, ORIGIN, `${round1[0]!.id}.1`, AGENCY)).toBeNull();
+      expect(await readAnchor(store, ORIGIN, '01JD3Q8Y5ZK2M7N9P4R6S8T0VW.0', AGENCY)).toBeNull();
+      expect(await readAnchor(store, ORIGIN, 'not-an-id', AGENCY)).toBeNull();
 
       // Events: one per round, per checkpoint, per batch (agency-scoped), no duplicates.
       const ids = seen.map((e) => e.id);
@@ -93,7 +93,7 @@ describe('rounds', () => {
 
       // Extend the early proof (calendar size 1) to size 3; consistency 1 -> 3.
       if (early?.status !== 'confirmed') throw new Error('unreachable');
-      const ext = await extendProof(store, 0, 3);
+      const ext = await proofExtension(store, 0, 3);
       const extended = sdkExtendProof(early.proof, ext);
       expect(verifyProof(extended, { validators: SET }).ok).toBe(true);
       const roots = blocks.map((b) => parseCheckpoint(body(b.checkpoint)).root);
@@ -104,8 +104,8 @@ describe('rounds', () => {
       await expect(consistencyProof(store, 2, 1)).rejects.toMatchObject({ code: 'INVALID_RANGE' });
       await expect(consistencyProof(store, 0, 1)).rejects.toMatchObject({ code: 'INVALID_RANGE' });
       await expect(consistencyProof(store, 1, 4)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-      await expect(extendProof(store, 3, 3)).rejects.toBeInstanceOf(ServiceError);
-      await expect(extendProof(store, 0, 9)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(proofExtension(store, 3, 3)).rejects.toBeInstanceOf(ServiceError);
+      await expect(proofExtension(store, 0, 9)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     } finally {
       await close();
     }
@@ -198,7 +198,7 @@ describe('rounds', () => {
       expect(published.map((e) => e.id)).toEqual(['publication.created:1', 'publication.created:2']);
       expect((await store.getLatestPublication())?.size).toBe(2);
 
-      const s = await anchorStatus(store, ORIGIN, `${batch.id}.1`, AGENCY);
+      const s = await readAnchor(store, ORIGIN, `${batch.id}.1`, AGENCY);
       if (s?.status !== 'confirmed' || second.status !== 'published') throw new Error('unreachable');
       // No keys: the calendar root of size 2 as printed in the gazette.
       expect(verifyProof(s.proof, { publication: second.publication.code }).ok).toBe(true);

@@ -9,7 +9,7 @@ import { encodeBlockHeader, parseBlockHeader } from '../../sdk/src/block.ts';
 import { verifyProof } from '../../sdk/src/proof.ts';
 import { auditLedger } from '../../functions/ledger/audit.ts';
 import { runRound } from '../../functions/ledger/coordinator.ts';
-import { anchorStatus } from '../../functions/ledger/proofs.ts';
+import { readAnchor } from '../../functions/ledger/proofs.ts';
 import { keys } from '../../functions/store/items.ts';
 import type { Batch } from '../../functions/store/port.ts';
 import { stopDynalite, withStore, type TestStore } from '../helpers/dynalite.ts';
@@ -32,7 +32,7 @@ async function ledger(t: TestStore): Promise<Batch[][]> {
 }
 
 async function proofCheck(t: TestStore, batch: Batch, index: number): Promise<string> {
-  const s = await anchorStatus(t.store, ORIGIN, `${batch.id}.${index}`, batch.agencyId);
+  const s = await readAnchor(t.store, ORIGIN, `${batch.id}.${index}`, batch.agencyId);
   if (s?.status !== 'confirmed') throw new Error('not confirmed');
   const r = verifyProof(s.proof, { validators: SET, origin: ORIGIN });
   return r.ok ? 'ok' : r.failed;
