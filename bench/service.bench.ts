@@ -36,7 +36,7 @@ import { join } from 'node:path';
 import { performance as perfHooks } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { acceptBatch } from '../functions/intake.ts';
-import { startLocal, TABLE_NAME, type LocalRunner } from '../functions/local.ts';
+import { startLocal, TABLE_NAME, type LocalRunner } from '../functions/local/runner.ts';
 import { silentLogger, type Logger, type LogFields } from '../functions/services.ts';
 import type { DynamoStore } from '../functions/store/dynamo-store.ts';
 import { installMeter, type Meter } from './_meter.ts';
@@ -128,7 +128,7 @@ async function start(roundIntervalMs: number): Promise<Bench> {
     },
     log,
   );
-  const store = runner.services.store as DynamoStore;
+  const store = runner.ledger.services.store as DynamoStore;
   // The store's client is private; the bench only observes its responses.
   const client = (store as unknown as { io: { client: DynamoDBClient } }).io.client;
   const meter = installMeter(client);
@@ -385,7 +385,7 @@ async function layers(b: Bench): Promise<void> {
     row('API: POST /v1/anchors (HTTP, auth, validation, intake)', await runLoad({ ...opts, url: b.runner.url, request: postAnchors(b, c.batch) }));
     row('intake only: acceptBatch() called directly', await runCalls(LAYER_CONCURRENCY, c.requests, LAYER_CAP_MS, async (i) => {
       const body = JSON.parse(anchorsBody(c.batch, i)) as { anchors: { hash: string }[] };
-      const out = await acceptBatch(b.runner.services, { agencyId: b.agencyId, anchors: body.anchors });
+      const out = await acceptBatch(b.runner.ledger.services, { agencyId: b.agencyId, anchors: body.anchors });
       if (!out.ok) throw new Error('acceptBatch refused');
     }));
     const echo = await echoServer(answer);

@@ -84,7 +84,7 @@ export function createApp(services: Services): LedgersealApp {
   registerHealthRoutes(app, services);
   app.doc31('/openapi.json', OPENAPI_OBJECT);
 
-  installProblemHandlers(app, (fields) => services.log.error(fields));
+  installProblemHandlers(app, services.log);
   return app;
 }
 

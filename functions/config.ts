@@ -1,17 +1,37 @@
 /**
- * Service configuration, read once from environment variables and validated
- * at start-up: a misconfigured service refuses to start instead of failing on
- * the first request (hono style: misconfiguration fails at construction).
+ * The one configuration of the service: every environment variable, its
+ * default and its bounds, read once and validated at start-up. A misconfigured
+ * service refuses to start instead of failing on the first request (hono
+ * style: misconfiguration fails at construction). The local runner, the
+ * Lambda handlers and the tests all build the services from a Config through
+ * wiring.ts; nothing else reads LEDGERSEAL_* variables. docs/operations.md
+ * lists the same table.
  *
- * | variable                            | default                    | meaning |
- * | ----------------------------------- | -------------------------- | ------- |
- * | LEDGERSEAL_ORIGIN                   | `ledgerseal.localhost/dev` | checkpoint origin line (C2SP tlog-checkpoint); printable ASCII, no spaces, <= 255 chars |
- * | LEDGERSEAL_ADMIN_KEY_HASH           | (unset: admin routes always answer 401) | lowercase hex SHA-256 of the admin bearer token |
- * | LEDGERSEAL_COORDINATOR_KEY_HASH     | (unset: POST /v1/validator/sign always answers 401) | lowercase hex SHA-256 of the round coordinator's bearer token |
- * | LEDGERSEAL_MAX_BODY_BYTES           | 4194304 (4 MiB)            | largest request body; larger bodies get 413. 1024..6291456 (Lambda's 6 MB payload cap) |
- * | LEDGERSEAL_RATE_LIMIT_PER_SECOND    | 20                         | token-bucket refill rate per API key; 0 turns rate limiting off |
- * | LEDGERSEAL_RATE_LIMIT_BURST         | 100                        | token-bucket capacity per API key (requests allowed at once) |
- * | LEDGERSEAL_ROUND_INTERVAL_MS        | 60000                      | how often a round is cut (read by the round scheduler); 100..3600000 |
+ * | variable                              | default                    | meaning |
+ * | ------------------------------------- | -------------------------- | ------- |
+ * | LEDGERSEAL_ORIGIN                     | `ledgerseal.localhost/dev` | checkpoint origin line (C2SP tlog-checkpoint); printable ASCII, no spaces, <= 255 chars |
+ * | LEDGERSEAL_ADMIN_KEY_HASH             | (unset: admin routes answer 401) | lowercase hex SHA-256 of the admin bearer token |
+ * | LEDGERSEAL_COORDINATOR_KEY_HASH       | (unset: POST /v1/validator/sign answers 401) | lowercase hex SHA-256 of the round coordinator's bearer token |
+ * | LEDGERSEAL_MAX_BODY_BYTES             | 4194304 (4 MiB)            | largest request body (413 above); 1024..6291456 (Lambda's 6 MB payload cap) |
+ * | LEDGERSEAL_RATE_LIMIT_PER_SECOND      | 20                         | token-bucket refill rate per API key; 0 turns per-key limiting off |
+ * | LEDGERSEAL_RATE_LIMIT_BURST           | 100                        | token-bucket capacity per API key |
+ * | LEDGERSEAL_VERIFY_RATE_LIMIT_PER_SECOND | 5                        | POST /v1/verify: refill rate per client address; 0 turns it off |
+ * | LEDGERSEAL_VERIFY_RATE_LIMIT_BURST    | 20                         | POST /v1/verify: bucket capacity per client address |
+ * | LEDGERSEAL_VERIFY_MAX_PER_SECOND      | 200                        | POST /v1/verify: refill rate of the one bucket all addresses share (burst: the same number); 0 turns it off |
+ * | LEDGERSEAL_KEY_CACHE_MS               | 2000                       | how long an API key lookup is reused; a revoked key is refused within this bound (0..10000) |
+ * | LEDGERSEAL_ROUND_INTERVAL_MS          | 1000                       | how often the local scheduler cuts a round (the AWS schedule has its own rate); 100..3600000 |
+ * | LEDGERSEAL_MAX_BATCHES_PER_ROUND      | 1024                       | most batches in one round; 1..10000 |
+ * | LEDGERSEAL_CUTOFF_LAG_MS              | 0                          | a round takes only batches that arrived at least this long ago |
+ * | LEDGERSEAL_SIGN_TIMEOUT_MS            | (unset: grows with the round) | how long the coordinator waits for each validator; 100..600000 |
+ * | LEDGERSEAL_MAX_CLOCK_SKEW_MS          | 60000                      | a validator refuses a header time further than this in its own future; 1000..3600000 |
+ * | LEDGERSEAL_PUBLICATION_INTERVAL_MS    | 86400000 (a day)           | how often the latest checkpoint is published; 1000.. |
+ *
+ * The local runner (`npm start`) reads four more (loadLocalConfig):
+ *
+ * | PORT                  | 8787       | HTTP port (0: any free port) |
+ * | LEDGERSEAL_HOST       | 127.0.0.1  | interface to listen on |
+ * | LEDGERSEAL_DATA_DIR   | `.data`    | dynalite files, validator keys, admin key hash, lock |
+ * | LEDGERSEAL_ADMIN_KEY  | (generated on first start) | the admin token itself (its hash is used) |
  *
  * The batch size limit (MAX_BATCH = 10,000 hashes) is part of the API contract
  * (it appears in openapi.json), so it is a constant, not a variable.
@@ -24,8 +44,30 @@ export interface Config {
   /** Lowercase hex SHA-256 of the coordinator token, or null when none is configured. */
   coordinatorKeyHash: string | null;
   maxBodyBytes: number;
+  /** Per API key. */
   rateLimit: { perSecond: number; burst: number };
-  roundIntervalMs: number;
+  /** POST /v1/verify (public): per client address, and one budget shared by all addresses. */
+  verifyLimit: { perSecond: number; burst: number; globalPerSecond: number };
+  /** Bound on how long a revoked API key may still be accepted (the key lookup cache). */
+  keyCacheMs: number;
+  rounds: {
+    intervalMs: number;
+    maxBatches: number;
+    cutoffLagMs: number;
+    /** null: the default that grows with the round (ledger/signatures.ts). */
+    signTimeoutMs: number | null;
+  };
+  maxClockSkewMs: number;
+  publicationIntervalMs: number;
+}
+
+/** What only the local runner reads. */
+export interface LocalConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** The admin token from LEDGERSEAL_ADMIN_KEY, or null (then the data dir keeps its hash). */
+  adminKey: string | null;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -35,7 +77,18 @@ export const CONFIG_DEFAULTS = {
   maxBodyBytes: 4 * 1024 * 1024,
   rateLimitPerSecond: 20,
   rateLimitBurst: 100,
-  roundIntervalMs: 60_000,
+  verifyPerSecond: 5,
+  verifyBurst: 20,
+  verifyGlobalPerSecond: 200,
+  keyCacheMs: 2_000,
+  roundIntervalMs: 1_000,
+  maxBatchesPerRound: 1_024,
+  cutoffLagMs: 0,
+  maxClockSkewMs: 60_000,
+  publicationIntervalMs: 24 * 60 * 60 * 1000,
+  port: 8787,
+  host: '127.0.0.1',
+  dataDir: '.data',
 } as const;
 
 /** Thrown by loadConfig with every problem found, one per line. */
@@ -49,8 +102,8 @@ export class ConfigError extends Error {
 const HASH_RE = /^[0-9a-f]{64}$/;
 const ORIGIN_RE = /^[\x21-\x7e]{1,255}$/;
 
-/** Read and validate the configuration; throws ConfigError listing every invalid variable. */
-export function loadConfig(env: Env = globalThis.process?.env ?? {}): Config {
+/** A reader over one environment that collects every problem instead of stopping at the first. */
+function reader(env: Env) {
   const problems: string[] = [];
   const str = (name: string): string | undefined => {
     const v = env[name];
@@ -65,6 +118,7 @@ export function loadConfig(env: Env = globalThis.process?.env ?? {}): Config {
     }
     return Number(v);
   };
+  const optInt = (name: string, min: number, max: number): number | null => (str(name) === undefined ? null : int(name, min, min, max));
   const hash = (name: string): string | null => {
     const v = str(name);
     if (v === undefined) return null;
@@ -74,20 +128,62 @@ export function loadConfig(env: Env = globalThis.process?.env ?? {}): Config {
     }
     return v;
   };
+  return { problems, str, int, optInt, hash };
+}
 
-  const origin = str('LEDGERSEAL_ORIGIN') ?? CONFIG_DEFAULTS.origin;
+/** Read and validate the service configuration; throws ConfigError listing every invalid variable. */
+export function loadConfig(env: Env = globalThis.process?.env ?? {}): Config {
+  const r = reader(env);
+  const config = readConfig(r);
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+function readConfig({ problems, str, int, optInt, hash }: ReturnType<typeof reader>): Config {
+  const d = CONFIG_DEFAULTS;
+  const origin = str('LEDGERSEAL_ORIGIN') ?? d.origin;
   if (!ORIGIN_RE.test(origin)) problems.push('LEDGERSEAL_ORIGIN must be 1..255 printable ASCII characters without spaces');
-  const config: Config = {
+  const verifyGlobal = int('LEDGERSEAL_VERIFY_MAX_PER_SECOND', d.verifyGlobalPerSecond, 0, 1_000_000);
+  return {
     origin,
     adminKeyHash: hash('LEDGERSEAL_ADMIN_KEY_HASH'),
     coordinatorKeyHash: hash('LEDGERSEAL_COORDINATOR_KEY_HASH'),
-    maxBodyBytes: int('LEDGERSEAL_MAX_BODY_BYTES', CONFIG_DEFAULTS.maxBodyBytes, 1024, 6 * 1024 * 1024),
+    maxBodyBytes: int('LEDGERSEAL_MAX_BODY_BYTES', d.maxBodyBytes, 1024, 6 * 1024 * 1024),
     rateLimit: {
-      perSecond: int('LEDGERSEAL_RATE_LIMIT_PER_SECOND', CONFIG_DEFAULTS.rateLimitPerSecond, 0, 1_000_000),
-      burst: int('LEDGERSEAL_RATE_LIMIT_BURST', CONFIG_DEFAULTS.rateLimitBurst, 1, 1_000_000),
+      perSecond: int('LEDGERSEAL_RATE_LIMIT_PER_SECOND', d.rateLimitPerSecond, 0, 1_000_000),
+      burst: int('LEDGERSEAL_RATE_LIMIT_BURST', d.rateLimitBurst, 1, 1_000_000),
     },
-    roundIntervalMs: int('LEDGERSEAL_ROUND_INTERVAL_MS', CONFIG_DEFAULTS.roundIntervalMs, 100, 3_600_000),
+    verifyLimit: {
+      perSecond: int('LEDGERSEAL_VERIFY_RATE_LIMIT_PER_SECOND', d.verifyPerSecond, 0, 1_000_000),
+      burst: int('LEDGERSEAL_VERIFY_RATE_LIMIT_BURST', d.verifyBurst, 1, 1_000_000),
+      globalPerSecond: verifyGlobal,
+    },
+    keyCacheMs: int('LEDGERSEAL_KEY_CACHE_MS', d.keyCacheMs, 0, 10_000),
+    rounds: {
+      intervalMs: int('LEDGERSEAL_ROUND_INTERVAL_MS', d.roundIntervalMs, 100, 3_600_000),
+      maxBatches: int('LEDGERSEAL_MAX_BATCHES_PER_ROUND', d.maxBatchesPerRound, 1, 10_000),
+      cutoffLagMs: int('LEDGERSEAL_CUTOFF_LAG_MS', d.cutoffLagMs, 0, 3_600_000),
+      signTimeoutMs: optInt('LEDGERSEAL_SIGN_TIMEOUT_MS', 100, 600_000),
+    },
+    maxClockSkewMs: int('LEDGERSEAL_MAX_CLOCK_SKEW_MS', d.maxClockSkewMs, 1_000, 3_600_000),
+    publicationIntervalMs: int('LEDGERSEAL_PUBLICATION_INTERVAL_MS', d.publicationIntervalMs, 1_000, 366 * 24 * 3_600_000),
   };
-  if (problems.length > 0) throw new ConfigError(problems);
-  return config;
+}
+
+/** The service configuration plus what only the local runner reads; throws ConfigError listing every problem. */
+export function loadLocalConfig(env: Env = globalThis.process?.env ?? {}): { config: Config; local: LocalConfig } {
+  const r = reader(env);
+  const config = readConfig(r);
+  const adminKey = r.str('LEDGERSEAL_ADMIN_KEY') ?? null;
+  if (adminKey !== null && !/^[\x21-\x7e]{16,512}$/.test(adminKey)) {
+    r.problems.push('LEDGERSEAL_ADMIN_KEY must be 16..512 visible ASCII characters');
+  }
+  const local: LocalConfig = {
+    port: r.int('PORT', CONFIG_DEFAULTS.port, 0, 65_535),
+    host: r.str('LEDGERSEAL_HOST') ?? CONFIG_DEFAULTS.host,
+    dataDir: r.str('LEDGERSEAL_DATA_DIR') ?? CONFIG_DEFAULTS.dataDir,
+    adminKey,
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return { config, local };
 }

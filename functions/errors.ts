@@ -30,10 +30,13 @@ export type ServiceErrorCode = (typeof SERVICE_ERROR_CODES)[number];
 
 export class ServiceError extends Error {
   readonly code: ServiceErrorCode;
-  constructor(code: ServiceErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** The agency the damaged item belongs to, when known (UNREADABLE_BATCH): only that agency may be told. */
+  readonly agencyId?: string;
+  constructor(code: ServiceErrorCode, message: string, options?: { cause?: unknown; agencyId?: string | undefined }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ServiceError';
     this.code = code;
+    if (options?.agencyId !== undefined) this.agencyId = options.agencyId;
   }
 }
 

@@ -2,15 +2,20 @@
  * Batch intake (ARCHITECTURE.md "Data flow" step 1, PROTOCOL.md section 3
  * "Batch step"): one accepted POST /v1/anchors request is one batch.
  *
- * Life of a request, all-or-nothing and safe to repeat:
+ * Life of a request, all-or-nothing and safe to repeat (docs/protocol.md 7.1):
  * 1. (with an Idempotency-Key) claim the key with the SHA-256 of the canonical
  *    request body, the new batch id and the arrival time. A key already claimed
- *    with the same body hands back its batch id and arrival time: the request
- *    is a retry and re-runs steps 2-4 for that batch (all idempotent), so a
- *    retry after a crash between steps finishes the job; with a different body
- *    it is refused (`idempotency-key-reuse`).
- * 2. write ONE batch item: the packed hashes, the RFC 9162 root over them (leaf
- *    data = the 32-byte anchor), per-anchor record keys and metadata;
+ *    with the same canonical body hands back its batch id and arrival time: the
+ *    request is a retry and re-runs steps 2-4 for that batch (all idempotent), so
+ *    a retry after a crash between steps finishes the job; with a different body
+ *    it is refused (`idempotency-key-reuse`). A retry of a batch that a round
+ *    already placed (read consistently) answers at once.
+ * 2. write ONE batch: the packed hashes, the RFC 9162 root over them (leaf data
+ *    = the 32-byte anchor), per-anchor record keys and metadata as RFC 8785
+ *    canonical JSON, so the stored bytes are a function of the canonical request.
+ *    The head is a conditional put: a batch once stored is never rewritten, and
+ *    concurrent retries (even with their JSON keys in another order) store one
+ *    batch, never a mix of two;
  * 3. write the record history entries of anchors that carry a recordKey, all of
  *    them in one store call (BatchWriteItem, 25 items per request);
  * 4. write the pending marker the round coordinator reads.
@@ -94,8 +99,9 @@ export async function acceptBatch(services: Pick<Services, 'store' | 'clock'>, r
   }
   const anchors = req.anchors.map((a, i): AcceptedAnchor => ({ id: anchorId(batchId, i), hash: a.hash, status: 'pending' }));
 
-  // A retry of a batch a round already placed must not write its pending marker again.
-  if (replayed && (await store.getPlacement(batchId))) return { ok: true, batchId, arrivedAt, anchors, replayed };
+  // A retry of a batch a round already placed must not write its pending marker again
+  // (consistent: a stale miss would queue a confirmed batch a second time).
+  if (replayed && (await store.getPlacement(batchId, { consistent: true }))) return { ok: true, batchId, arrivedAt, anchors, replayed };
 
   const root = merkleRoot(leaves);
   const batch: Batch = { id: batchId, agencyId: req.agencyId, arrivedAt, hashes: concatBytes(...leaves), count: n, root };

@@ -4,6 +4,7 @@
  * The app never reads the environment, the clock or the network on its own.
  */
 import type { ValidatorSet } from '@ledgerseal/sdk';
+import type { Context } from 'hono';
 import type { Config } from './config.ts';
 import type { SignRequest, SignResponse } from './ledger/validator-protocol.ts';
 import type { Store } from './store/port.ts';
@@ -29,6 +30,14 @@ export interface ValidatorService {
   sign(req: SignRequest): Promise<SignResponse>;
 }
 
+/**
+ * The address a request came from, as the platform adapter knows it (the socket
+ * on node:http, the request context on Lambda); undefined when unknown. Used to
+ * rate-limit public routes per client. Headers such as X-Forwarded-For are not
+ * trusted unless the adapter that supplies this function decides so.
+ */
+export type ClientAddress = (c: Context) => string | undefined;
+
 export interface Services {
   store: Store;
   config: Config;
@@ -38,6 +47,8 @@ export interface Services {
   validator?: ValidatorService;
   clock: Clock;
   log: Logger;
+  /** Set by the platform adapter; without it every client shares one rate-limit bucket on public routes. */
+  clientAddress?: ClientAddress;
 }
 
 export const systemClock: Clock = { now: () => new Date() };

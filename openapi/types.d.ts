@@ -395,7 +395,18 @@ export interface components {
             proof: {
                 [key: string]: unknown;
             };
-            validators?: components["schemas"]["ValidatorSet"];
+            /** @description Trust this validator set instead of the service's own */
+            validators?: {
+                /** @enum {string} */
+                format: "ledgerseal-validators/v1";
+                origin?: string;
+                validators: {
+                    name: string;
+                    /** @description Ed25519 C2SP signed-note verifier key `<name>+<hex8>+<base64>` */
+                    key: string;
+                    weight: number;
+                }[];
+            };
             /** @description Trust these publications (codes or {size, root}) instead of validator signatures */
             publication?: string | {
                 size: number;
@@ -404,22 +415,10 @@ export interface components {
                 size: number;
                 root: components["schemas"]["Hash"];
             })[];
-            /** @description The record as a JSON value: its RFC 8785 digest is recomputed (needs mask) */
+            /** @description The record as a JSON value: its RFC 8785 digest is recomputed (needs mask). At most 65536 bytes as canonical JSON, nested at most 32 levels deep */
             record?: unknown;
             digest?: components["schemas"]["Hash"] & unknown;
             mask?: components["schemas"]["Hash"] & unknown;
-        };
-        /** @description Trust this validator set instead of the service's own */
-        ValidatorSet: {
-            /** @enum {string} */
-            format: "ledgerseal-validators/v1";
-            origin?: string;
-            validators: {
-                name: string;
-                /** @description Ed25519 C2SP signed-note verifier key `<name>+<hex8>+<base64>` */
-                key: string;
-                weight: number;
-            }[];
         };
         Block: {
             height: number;
@@ -446,6 +445,18 @@ export interface components {
                 path: components["schemas"]["Hash"][];
             };
             checkpoint: string;
+        };
+        /** @description The validator set document (PROTOCOL.md section 5); its SHA-256 over RFC 8785 JSON is in every block header */
+        ValidatorSet: {
+            /** @enum {string} */
+            format: "ledgerseal-validators/v1";
+            origin?: string;
+            validators: {
+                name: string;
+                /** @description Ed25519 C2SP signed-note verifier key `<name>+<hex8>+<base64>` */
+                key: string;
+                weight: number;
+            }[];
         };
         PublicationPage: {
             items: components["schemas"]["Publication"][];
@@ -828,6 +839,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: remaining quota */
+                    RateLimit?: string;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: the quota policy */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
             500: {
                 headers: {
@@ -1089,7 +1115,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ValidatorSet"] & unknown;
+                    "application/json": components["schemas"]["ValidatorSet"];
                 };
             };
             /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */

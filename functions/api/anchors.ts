@@ -14,7 +14,7 @@ import type { Services } from '../services.ts';
 import { requireAgency } from './auth.ts';
 import { ApiError, problemResponses } from './problem.ts';
 import { rateLimit, type TokenBuckets } from './rate-limit.ts';
-import { type AppEnv, agencyOf, Cursor, HashHex, limitParam, readPage, SECURITY, Timestamp } from './schemas.ts';
+import { type AppEnv, agencyOf, Cursor, HashHex, limitParam, SECURITY, Timestamp } from './schemas.ts';
 
 export const RecordKey = z
   .string()
@@ -172,10 +172,10 @@ export function registerAnchorRoutes(app: OpenAPIHono<AppEnv>, services: Service
 
   app.openapi({ ...listRoute, middleware }, async (c) => {
     const { recordKey, limit, cursor } = c.req.valid('query');
-    const page = await readPage(cursor, () => services.store.listHistory(agencyOf(c), recordKey, { limit, ...(cursor !== undefined ? { cursor } : {}) }));
+    const page = await services.store.listHistory(agencyOf(c), recordKey, { limit, ...(cursor !== undefined ? { cursor } : {}) });
     const batchOf = (anchorId: string): string | undefined => parseAnchorId(anchorId)?.batchId;
     const batchIds = [...new Set(page.items.map((h) => batchOf(h.anchorId)).filter((b) => b !== undefined))];
-    const placed = await services.store.getPlacements(batchIds); // one BatchGetItem per 100 batches
+    const placed = await services.store.getPlacements(batchIds, { consistent: false }); // one BatchGetItem per 100 batches
     const items = page.items.map((h) => ({
       id: h.anchorId,
       hash: h.hash,

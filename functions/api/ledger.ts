@@ -11,7 +11,7 @@ import { consistencyProof, proofExtension } from '../ledger/proofs.ts';
 import type { Services } from '../services.ts';
 import type { Block } from '../store/port.ts';
 import { ApiError, problemResponses } from './problem.ts';
-import { type AppEnv, Cursor, HashHex, indexParam, limitParam, readPage, Timestamp } from './schemas.ts';
+import { type AppEnv, Cursor, HashHex, indexParam, limitParam, Timestamp } from './schemas.ts';
 
 export const ValidatorSetSchema = z
   .strictObject({
@@ -207,7 +207,7 @@ export function registerLedgerRoutes(app: OpenAPIHono<AppEnv>, services: Service
 
   app.openapi(publicationsRoute, async (c) => {
     const { limit, cursor } = c.req.valid('query');
-    const page = await readPage(cursor, () => store.listPublications({ limit, ...(cursor !== undefined ? { cursor } : {}) }));
+    const page = await store.listPublications({ limit, ...(cursor !== undefined ? { cursor } : {}) });
     const items = page.items.map((p) => ({ size: p.size, root: bytesToHex(p.root), code: p.code, checkpoint: p.checkpoint, publishedAt: p.publishedAt }));
     return c.json(page.cursor !== undefined ? { items, nextCursor: page.cursor } : { items }, 200);
   });

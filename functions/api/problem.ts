@@ -1,23 +1,28 @@
 /**
  * Errors as RFC 9457 problem details (`application/problem+json`).
  *
- * One exception type (ApiError) carries one of a closed set of problem types;
- * ONE onError and ONE notFound handler turn everything into a problem response:
- * ApiError as is, Hono's HTTPExceptions (body limit, media type, malformed
- * JSON) by status, ledger errors by code, and anything else as a bare 500 whose
- * body never carries a message, a stack or any other internal detail (those go
- * to the log only).
+ * This is the ONE place that maps errors to responses. One exception type
+ * (ApiError) carries one of a closed set of problem types; ONE onError and ONE
+ * notFound handler turn everything into a problem response: ApiError as is,
+ * Hono's HTTPExceptions (body limit, media type, malformed JSON) by status,
+ * service errors (ServiceError) by code, validator refusals as the validator
+ * protocol's problems, and anything else as a 500 whose body never carries a
+ * message, a stack or any other internal detail (those go to the log only).
+ * Routes do not catch errors to answer them.
  *
- * Problem types: `https://ledgerseal.dev/problems/<slug>`, slugs listed in
- * PROBLEM_TYPES below (and in docs/api.md). A type URI never changes meaning.
- * The one exception is POST /v1/validator/sign, whose refusals are part of the
- * validator wire protocol (ledger/validator-protocol.ts): they keep that
- * protocol's own `https://ledgerseal.dev/problems/validator/<code>` types.
+ * Every problem has a `detail` of at most MAX_DETAIL characters. Problem types:
+ * `https://ledgerseal.dev/problems/<slug>`, slugs listed in PROBLEM_TYPES below
+ * (and in docs/api.md). A type URI never changes meaning. The one exception is
+ * POST /v1/validator/sign, whose refusals are part of the validator wire
+ * protocol (ledger/validator-protocol.ts): they keep that protocol's own
+ * `https://ledgerseal.dev/problems/validator/<code>` types.
  */
 import { z } from '@hono/zod-openapi';
 import type { Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ServiceError } from '../errors.ts';
+import { refusalProblem, ValidatorRefusal } from '../ledger/validator-protocol.ts';
+import type { Logger } from '../services.ts';
 
 export const PROBLEM_BASE = 'https://ledgerseal.dev/problems/';
 export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
@@ -26,16 +31,20 @@ export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 export const PROBLEM_TYPES = {
   'validation-error': { status: 400, title: 'The request does not match the API contract' },
   'malformed-json': { status: 400, title: 'The request body is not valid JSON' },
+  'malformed-request': { status: 400, title: 'The request is not valid HTTP' },
   'invalid-range': { status: 400, title: 'The requested range does not exist in the calendar' },
   unauthorized: { status: 401, title: 'A valid API key is required' },
   forbidden: { status: 403, title: 'This key may not use this operation' },
   'not-found': { status: 404, title: 'No such resource' },
   'method-not-allowed': { status: 405, title: 'Method not allowed on this resource' },
+  'request-timeout': { status: 408, title: 'The request did not arrive in time' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported request media type' },
   'idempotency-key-reuse': { status: 422, title: 'The Idempotency-Key was already used with a different request body' },
   'rate-limited': { status: 429, title: 'Too many requests' },
+  'header-fields-too-large': { status: 431, title: 'Request header fields too large' },
   'internal-error': { status: 500, title: 'Internal server error' },
+  'unreadable-batch': { status: 500, title: 'A stored batch failed its integrity check' },
   unavailable: { status: 503, title: 'The service is temporarily unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
@@ -121,16 +130,35 @@ export function problemResponses<S extends ProblemSlug>(...slugs: S[]): Record<S
   return out as Record<StatusOf<S> | 500, ProblemResponseConfig>;
 }
 
+/** Longest `detail`, in characters; longer ones are cut with an ellipsis. */
+export const MAX_DETAIL = 1_000;
+
+/** Details for the problems that are raised without one. */
+const DEFAULT_DETAIL: Partial<Record<ProblemSlug, string>> = {
+  'malformed-json': 'the body must be one JSON value in UTF-8 without a byte order mark (RFC 8259)',
+  unauthorized: 'send a valid key as "Authorization: Bearer <token>"',
+  'not-found': 'no resource here',
+  'payload-too-large': 'the request body exceeds the size limit',
+  'internal-error': 'the server failed; the request id identifies it in the server log',
+};
+
+export const boundDetail = (d: string): string => (d.length <= MAX_DETAIL ? d : `${d.slice(0, MAX_DETAIL - 1)}\u2026`);
+
+/** The body of a problem of this slug (status, title and a bounded detail). */
+export function problemBody(slug: ProblemSlug, detail?: string): { status: number; title: string; body: Record<string, unknown> } {
+  const t = PROBLEM_TYPES[slug];
+  const d = boundDetail(detail ?? DEFAULT_DETAIL[slug] ?? t.title);
+  return { status: t.status, title: t.title, body: { type: PROBLEM_BASE + slug, title: t.title, status: t.status, detail: d } };
+}
+
 export function problemResponse(c: Context, err: ApiError): Response {
-  const t = PROBLEM_TYPES[err.slug];
-  const body: Record<string, unknown> = { type: PROBLEM_BASE + err.slug, title: t.title, status: t.status };
-  if (err.detail !== undefined) body.detail = err.detail;
+  const { status, body } = problemBody(err.slug, err.detail);
   body.instance = c.req.path;
   const requestId = c.get('requestId' as never) as string | undefined;
   if (requestId) body.requestId = requestId;
   if (err.extras.errors) body.errors = err.extras.errors;
   const headers: Record<string, string> = { 'content-type': PROBLEM_MEDIA_TYPE, 'cache-control': 'no-store', ...err.extras.headers };
-  return new Response(JSON.stringify(body), { status: t.status, headers });
+  return new Response(JSON.stringify(body), { status, headers });
 }
 
 const MAX_ISSUES = 20;
@@ -139,19 +167,77 @@ function pointer(path: readonly PropertyKey[]): string {
   return path.map((p) => '/' + String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('');
 }
 
+/** A path as people write it: `anchors[0].hash`; the whole part for an empty path. */
+function fieldName(path: readonly PropertyKey[], where: ProblemIssue['in']): string {
+  if (path.length === 0) return where === 'body' ? 'the body' : `the ${where}`;
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+}
+
 const TARGETS: Record<string, ProblemIssue['in']> = { json: 'body', form: 'body', query: 'query', param: 'path', header: 'header' };
 
-/** Turn zod issues into a validation-error ApiError (at most 20 issues listed). */
-export function validationError(target: string, issues: readonly { path: readonly PropertyKey[]; message: string }[]): ApiError {
+/** A zod issue, as much of it as the mapping reads (zod 4 issue shapes). */
+export interface ZodLikeIssue {
+  path: readonly PropertyKey[];
+  message: string;
+  code?: string;
+  expected?: unknown;
+  minimum?: unknown;
+  maximum?: unknown;
+  origin?: unknown;
+  inclusive?: unknown;
+  keys?: readonly string[];
+  values?: readonly unknown[];
+}
+
+const ZOD_DEFAULT = /^(Invalid input|Too (small|big)|Unrecognized key|Invalid (string|option|discriminator|element|key|union)|Required)/;
+const plural = (n: unknown, unit: string): string => `${String(n)} ${unit}${n === 1 ? '' : 's'}`;
+
+/** The rule an issue broke, in plain words (the schema's own message when it wrote one). */
+export function plainMessage(issue: ZodLikeIssue): string {
+  const custom = !ZOD_DEFAULT.test(issue.message);
+  switch (issue.code) {
+    case 'invalid_type': {
+      const received = /received (\w+)/.exec(issue.message)?.[1];
+      if (received === 'undefined') return 'is required';
+      const expected = String(issue.expected);
+      const article = /^[aeiou]/.test(expected) ? 'an' : 'a';
+      return `must be ${expected === 'record' || expected === 'object' ? 'a JSON object' : `${article} ${expected}`}${received ? `, not ${received === 'null' ? 'null' : `${/^[aeiou]/.test(received) ? 'an' : 'a'} ${received}`}` : ''}`;
+    }
+    case 'unrecognized_keys':
+      return `has ${issue.keys && issue.keys.length > 1 ? 'unknown fields' : 'an unknown field'} ${(issue.keys ?? []).map((k) => `"${k}"`).join(', ')}`;
+    case 'too_small':
+    case 'too_big': {
+      if (custom) return issue.message;
+      const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+      const word = issue.code === 'too_small' ? 'at least' : 'at most';
+      const strict = issue.inclusive === false ? (issue.code === 'too_small' ? 'more than' : 'less than') : word;
+      if (issue.origin === 'string') return `must be ${strict} ${plural(bound, 'character')} long`;
+      if (issue.origin === 'array' || issue.origin === 'set') return `must have ${strict} ${plural(bound, 'item')}`;
+      return `must be ${strict} ${String(bound)}`;
+    }
+    case 'invalid_value':
+      return custom ? issue.message : `must be ${(issue.values ?? []).length === 1 ? '' : 'one of '}${(issue.values ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_union':
+      return custom ? issue.message : 'does not have any of the accepted shapes';
+    case 'invalid_format':
+      return custom ? issue.message : 'is not in the required format';
+    default:
+      return custom ? issue.message : 'is not valid';
+  }
+}
+
+/** Turn zod issues into a validation-error ApiError: each names the field and the rule (at most 20 listed). */
+export function validationError(target: string, issues: readonly ZodLikeIssue[]): ApiError {
   const where = TARGETS[target] ?? 'body';
-  const errors = issues.slice(0, MAX_ISSUES).map((i) => ({ in: where, path: pointer(i.path), message: i.message }));
-  const more = issues.length > MAX_ISSUES ? ` (first ${MAX_ISSUES} of ${issues.length} shown)` : '';
-  return new ApiError('validation-error', `${issues.length} invalid value(s) in the request ${where}${more}`, { errors });
+  const errors = issues.slice(0, MAX_ISSUES).map((i) => ({ in: where, path: pointer(i.path), message: `${fieldName(i.path, where)} ${plainMessage(i)}` }));
+  const first = errors[0]?.message ?? `the request ${where} is not valid`;
+  const more = issues.length > 1 ? ` (and ${plural(issues.length - 1, 'more problem')}${issues.length > MAX_ISSUES ? `; the first ${MAX_ISSUES} are listed` : ''})` : '';
+  return new ApiError('validation-error', `${where === 'body' ? '' : `${where}: `}${first}${more}`, { errors });
 }
 
 /** The OpenAPIHono defaultHook: every schema failure becomes one 400 validation-error problem. */
 export function validationHook(
-  result: { success: true } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }; target: string },
+  result: { success: true } | { success: false; error: { issues: readonly ZodLikeIssue[] }; target: string },
 ): void {
   if (!result.success) throw validationError(result.target, result.error.issues);
 }
@@ -160,9 +246,18 @@ export function validationHook(
 export function toApiError(err: unknown): ApiError | null {
   if (err instanceof ApiError) return err;
   if (err instanceof ServiceError) {
-    if (err.code === 'NOT_FOUND') return new ApiError('not-found', err.message);
-    if (err.code === 'INVALID_RANGE') return new ApiError('invalid-range', err.message);
-    return null;
+    switch (err.code) {
+      case 'NOT_FOUND':
+        return new ApiError('not-found', err.message);
+      case 'INVALID_RANGE':
+        return new ApiError('invalid-range', err.message);
+      case 'INVALID_CURSOR':
+        return validationError('query', [{ path: ['cursor'], message: 'is not a cursor returned by this endpoint' }]);
+      case 'UNREADABLE_BATCH':
+        return new ApiError('unreadable-batch', `${err.message}; the batch is left out of every round until an operator restores it (docs/operations.md, "Quarantined batches")`);
+      default:
+        return null;
+    }
   }
   if (err instanceof HTTPException) {
     switch (err.status) {
@@ -183,15 +278,24 @@ export function toApiError(err: unknown): ApiError | null {
   return null;
 }
 
-type LogFn = (fields: Record<string, unknown>) => void;
-
 /** Install the ONE onError and the ONE notFound (404, or 405 with Allow when another method matches). */
-export function installProblemHandlers(app: Hono<any, any, any>, logError: LogFn): void {
+export function installProblemHandlers(app: Hono<any, any, any>, log: Logger): void {
   app.onError((err, c) => {
+    const requestId = c.get('requestId' as never) as string | undefined;
+    if (err instanceof ValidatorRefusal) {
+      // An answer of the validator protocol, not a server error: its own problem type and status.
+      const body = refusalProblem(err, err.validator ?? 'unknown');
+      body.detail = boundDetail(body.detail);
+      log.warn({ msg: 'validator refused', requestId, validator: body.validator, code: err.code, detail: body.detail });
+      return new Response(JSON.stringify(body), { status: body.status, headers: { 'content-type': PROBLEM_MEDIA_TYPE, 'cache-control': 'no-store' } });
+    }
     const apiError = toApiError(err);
-    if (apiError) return problemResponse(c, apiError);
+    if (apiError) {
+      if (apiError.slug === 'unreadable-batch') log.error({ msg: 'unreadable batch', requestId, error: (err as Error).message });
+      return problemResponse(c, apiError);
+    }
     const e = err as Error;
-    logError({ msg: 'unhandled error', requestId: c.get('requestId' as never), name: e?.name, error: e?.message, stack: e?.stack });
+    log.error({ msg: 'unhandled error', requestId, name: e?.name, error: e?.message, stack: e?.stack });
     return problemResponse(c, new ApiError('internal-error'));
   });
 

@@ -5,8 +5,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { ServiceError } from '../errors.ts';
-import { ApiError, validationError } from './problem.ts';
+import { ApiError } from './problem.ts';
 
 /** Variables the middleware sets on the Hono context. */
 export interface AppEnv {
@@ -87,16 +86,4 @@ export function indexParam(description: string) {
     .regex(/^(0|[1-9][0-9]{0,14})$/, 'must be a non-negative decimal integer')
     .transform(Number)
     .openapi({ type: 'integer', minimum: 0, description });
-}
-
-/** Run a paginated store read; a cursor the store cannot decode is the client's 400, not a 500. */
-export async function readPage<T>(cursor: string | undefined, read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (e) {
-    if (cursor !== undefined && e instanceof ServiceError && e.code === 'INVALID_ARGUMENT') {
-      throw validationError('query', [{ path: ['cursor'], message: 'not a cursor returned by this endpoint' }]);
-    }
-    throw e;
-  }
 }

@@ -4,16 +4,16 @@
  * handler only delegates to the injected validator, which runs its own checks
  * and records what it signs before answering.
  *
- * A refusal is an answer of the protocol, not a server error: it is returned
- * as the protocol's own problem+json (`type` .../problems/validator/<code>,
+ * A refusal is an answer of the protocol, not a server error: the API's one
+ * error mapping (problem.ts) returns it as the protocol's own problem+json (`type` .../problems/validator/<code>,
  * `code`, `validator`) with the status of its code (404, 409 or 422), so the
  * coordinator's HTTP client can tell refusals from outages.
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { refusalProblem, SignRefusalSchema, SignRequestSchema, SignResponseSchema, ValidatorRefusal } from '../ledger/validator-protocol.ts';
+import { SignRefusalSchema, SignRequestSchema, SignResponseSchema } from '../ledger/validator-protocol.ts';
 import type { Services } from '../services.ts';
 import { requireCoordinator } from './auth.ts';
-import { ApiError, PROBLEM_MEDIA_TYPE, problemResponses } from './problem.ts';
+import { ApiError, problemResponses } from './problem.ts';
 import { rateLimit, type TokenBuckets } from './rate-limit.ts';
 import { type AppEnv, SECURITY } from './schemas.ts';
 
@@ -41,13 +41,7 @@ export function registerValidatorRoutes(app: OpenAPIHono<AppEnv>, services: Serv
   app.openapi({ ...signRoute, middleware }, async (c) => {
     const validator = services.validator;
     if (!validator) throw new ApiError('not-found', 'this deployment hosts no validator');
-    try {
-      return c.json(await validator.sign(c.req.valid('json')), 200);
-    } catch (e) {
-      if (!(e instanceof ValidatorRefusal)) throw e;
-      const body = refusalProblem(e, validator.name);
-      services.log.warn({ msg: 'validator refused', requestId: c.get('requestId'), validator: validator.name, code: e.code, detail: e.reason });
-      return new Response(JSON.stringify(body), { status: body.status, headers: { 'content-type': PROBLEM_MEDIA_TYPE, 'cache-control': 'no-store' } }) as never;
-    }
+    // A refusal (ValidatorRefusal) is answered by the one onError (api/problem.ts) with the protocol's problem.
+    return c.json(await validator.sign(c.req.valid('json')), 200);
   });
 }

@@ -134,7 +134,7 @@ async function auditNodes(
   cpRoot: Uint8Array | null,
   add: (check: AuditCheck, detail: string) => void,
 ): Promise<void> {
-  const stored = new Map((await store.getCalendarNodes(expected)).map((n) => [`${n.level}/${n.index}`, n.hash] as const));
+  const stored = new Map((await store.getCalendarNodes(expected, { consistent: true })).map((n) => [`${n.level}/${n.index}`, n.hash] as const));
   for (const n of expected) {
     const s = stored.get(`${n.level}/${n.index}`);
     if (!s) add('calendar-node', `node (level ${n.level}, index ${n.index}) is missing`);
@@ -167,7 +167,7 @@ async function auditRound(store: Store, block: Block, header: BlockHeader | null
     if (!equalBytes(roundTree(members).root(), header.roundRoot)) add('round-root', 'member roots do not hash to round-root');
   }
   if (!block.settled) return;
-  const placements = await store.getPlacements(members.map((m) => m.batchId));
+  const placements = await store.getPlacements(members.map((m) => m.batchId), { consistent: true });
   members.forEach((m, i) => {
     const p = placements.get(m.batchId);
     if (!p || p.height !== h || p.index !== i) add('placement', `batch ${m.batchId} is placed at ${p ? `${p.height}/${p.index}` : 'nowhere'}`);

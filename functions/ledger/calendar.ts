@@ -68,23 +68,34 @@ export function frontierAfterAppend(frontier: readonly CalendarNode[], appended:
   return [...frontier.slice(0, frontier.length - consumed), appended[appended.length - 1]!];
 }
 
-/** Fetch nodes in one batched read; a missing node is CALENDAR_INCOMPLETE (its block is not settled). */
-export async function readNodes(store: Store, ids: readonly SubtreeId[]): Promise<Map<string, Uint8Array>> {
+/**
+ * Fetch nodes in one batched read; a missing node is CALENDAR_INCOMPLETE (its
+ * block is not settled). The frontier that a new block is appended to is read
+ * consistently (`consistent`): the coordinator, the validators and settling
+ * decide on it. Proof paths are read eventually consistently and only the
+ * misses again consistently: a node never changes once written, so a stale
+ * read can only miss one.
+ */
+export async function readNodes(store: Store, ids: readonly SubtreeId[], consistent: boolean): Promise<Map<string, Uint8Array>> {
   const unique = new Map<string, SubtreeId>();
   for (const id of ids) unique.set(nodeKey(id.level, id.index), id);
   const found = new Map<string, Uint8Array>();
   if (unique.size === 0) return found;
-  for (const n of await store.getCalendarNodes([...unique.values()])) found.set(nodeKey(n.level, n.index), n.hash);
+  for (const n of await store.getCalendarNodes([...unique.values()], { consistent })) found.set(nodeKey(n.level, n.index), n.hash);
+  const missing = [...unique].filter(([key]) => !found.has(key)).map(([, id]) => id);
+  if (!consistent && missing.length > 0) {
+    for (const n of await store.getCalendarNodes(missing, { consistent: true })) found.set(nodeKey(n.level, n.index), n.hash);
+  }
   for (const [key, id] of unique) {
     if (!found.has(key)) serviceFail('CALENDAR_INCOMPLETE', `calendar node (level ${id.level}, index ${id.index}) is not stored`);
   }
   return found;
 }
 
-/** Read the frontier of a calendar of `size` blocks, in order. */
+/** Read the frontier of a calendar of `size` blocks, in order (consistently: it decides what is appended). */
 export async function readFrontier(store: Store, size: number): Promise<CalendarNode[]> {
   const ids = frontierIds(size);
-  const nodes = await readNodes(store, ids);
+  const nodes = await readNodes(store, ids, true);
   return ids.map((id) => ({ ...id, hash: nodes.get(nodeKey(id.level, id.index))! }));
 }
 
@@ -114,7 +125,7 @@ export async function calendarInclusion(store: Store, index: number, size: numbe
   checkSize('index', index);
   if (index >= size) serviceFail('INVALID_RANGE', `block ${index} is not in a calendar of size ${size}`);
   const ranges = inclusionProofRanges(index, size);
-  return rehash(ranges, await readNodes(store, rangeIds(ranges)));
+  return rehash(ranges, await readNodes(store, rangeIds(ranges), false));
 }
 
 /** RFC 9162 consistency proof from the calendar of size m to that of size n (m <= n), bottom-up. */
@@ -123,7 +134,7 @@ export async function calendarConsistency(store: Store, m: number, n: number): P
   checkSize('to', n);
   if (m > n) serviceFail('INVALID_RANGE', `consistency from size ${m} to the smaller size ${n}`);
   const ranges = consistencyProofRanges(m, n);
-  return rehash(ranges, await readNodes(store, rangeIds(ranges)));
+  return rehash(ranges, await readNodes(store, rangeIds(ranges), false));
 }
 
 /**

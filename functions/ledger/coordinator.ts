@@ -24,13 +24,13 @@ import {
 } from '@ledgerseal/sdk';
 import type { Block, LedgerEvent, PendingBatch, Proposal, RoundMember, Store } from '../store/port.ts';
 import { appendHeader, headerLeafHash } from './calendar.ts';
-import { validatorFaultEvent } from './events.ts';
+import { batchQuarantinedEvent, validatorFaultEvent } from './events.ts';
 import type { ValidatorClient } from './remote-validator.ts';
 import { checkMembers, roundTree } from './round.ts';
 import { settleBlock, type SettleDeps } from './settle.ts';
-import { collectSignatures, type ValidatorFault } from './signatures.ts';
+import { collectSignatures, realTimers, type Timers, type ValidatorFault } from './signatures.ts';
 
-export type { ValidatorFault } from './signatures.ts';
+export type { Timers, ValidatorFault } from './signatures.ts';
 
 /** Names passed to `failAfter`, in the order a round reaches them. */
 export const ROUND_STEPS = [
@@ -39,6 +39,7 @@ export const ROUND_STEPS = [
   'settle:pending',
   'settle:events',
   'settle:mark',
+  'quarantine',
   'propose',
   'faults',
   'block',
@@ -57,8 +58,10 @@ export interface RoundDeps {
    */
   signTimeoutMs?: number;
   now?: () => Date;
-  /** Most batches in one round (bounds the proposal item and the validators' reads). Default 256. */
+  /** Most batches in one round (bounds the proposal item and the validators' reads). Default 1,024 (config.ts). */
   maxBatchesPerRound?: number;
+  /** Sign timeouts and the quorum grace run on these (tests control them). Default: real timers. */
+  timers?: Timers;
   /** Only batches that arrived at least this long ago are taken (lets in-flight writes land). Default 0. */
   cutoffLagMs?: number;
   onEvent?: (e: LedgerEvent) => void;
@@ -78,15 +81,45 @@ export interface RoundOutcome {
   /** Validators whose signatures verified (in set order). */
   signers: string[];
   faults: ValidatorFault[];
+  /** Pending batches this run could not read or recheck: quarantined and left out of every round. */
+  leftOut: LeftOutBatch[];
   durations: { settleMs: number; proposeMs: number; signMs: number; totalMs: number };
+}
+
+export interface LeftOutBatch {
+  batchId: string;
+  agencyId: string;
+  reason: string;
 }
 
 const sha256Hex = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
+/** Batches per round unless the caller says otherwise (config.ts LEDGERSEAL_MAX_BATCHES_PER_ROUND). */
+export const DEFAULT_MAX_BATCHES = 1_024;
+
+/**
+ * Leave batches out of every round, each step idempotent: the quarantine record
+ * (first one stays), the agency's batch.quarantined event (deterministic id),
+ * then the pending marker is deleted. A crash in between repeats it all.
+ */
+async function quarantine(deps: RoundDeps, bad: (LeftOutBatch & { arrivedAt: string })[], now: Date, height: number): Promise<void> {
+  const at = now.toISOString();
+  for (const { arrivedAt: _, ...b } of bad) {
+    await deps.store.putQuarantine({ ...b, at });
+    deps.log?.('error', 'batch quarantined: left out of every round', { height, ...b });
+  }
+  const events = bad.map((b) => batchQuarantinedEvent({ batchId: b.batchId, agencyId: b.agencyId, reason: b.reason, time: at }));
+  await deps.store.putEvents(events);
+  for (const e of events) deps.onEvent?.(e);
+  deps.failAfter?.('quarantine');
+  await deps.store.deletePending(bad);
+}
+
 /** Run one round. Throws only for store errors (and the test hook); validator trouble is a fault, not an error. */
 export async function runRound(deps: RoundDeps): Promise<RoundOutcome> {
   const now = deps.now ?? (() => new Date());
-  const clock = (): number => performance.now();
+  const timers = deps.timers ?? realTimers;
+  const clock = (): number => timers.now();
   const t0 = clock();
   const settleDeps: SettleDeps = { store: deps.store, validatorSet: deps.validatorSet, onEvent: deps.onEvent, failAfter: deps.failAfter };
   // 1. Settle what the last run (ours or another coordinator's) may have left half done.
@@ -96,11 +129,12 @@ export async function runRound(deps: RoundDeps): Promise<RoundOutcome> {
   // 2. Resume the proposal of the next height, or build one.
   const height = latest ? latest.height + 1 : 0;
   let proposal = await deps.store.getProposal(height);
+  const leftOut: LeftOutBatch[] = [];
   if (!proposal) {
-    const built = await buildProposal(deps, now(), latest, height);
+    const built = await buildProposal(deps, now(), latest, height, leftOut);
     if (!built) {
       const t = clock();
-      return outcome('empty', undefined, [], [], { settleMs: t1 - t0, proposeMs: t - t1, signMs: 0, totalMs: t - t0 });
+      return outcome('empty', undefined, [], [], leftOut, { settleMs: t1 - t0, proposeMs: t - t1, signMs: 0, totalMs: t - t0 });
     }
     proposal = await deps.store.putProposal(built); // first writer wins: adopt theirs
     deps.failAfter?.('propose');
@@ -121,7 +155,7 @@ export async function runRound(deps: RoundDeps): Promise<RoundOutcome> {
     const done = await deps.store.getBlock(height);
     if (done) {
       if (!done.settled) await settleBlock(settleDeps, done);
-      return outcome('lost-race', proposal, [], [], durations());
+      return outcome('lost-race', proposal, [], [], leftOut, durations());
     }
   }
   // Record the faults (deterministic ids: one event per height, validator and reason).
@@ -136,7 +170,7 @@ export async function runRound(deps: RoundDeps): Promise<RoundOutcome> {
   // 4. Quorum: more than 2/3 of the weight, then the block (conditional put).
   if (!quorum.ok) {
     deps.log?.('warn', 'no quorum', { height, weight: quorum.weight, total: quorum.total });
-    return outcome('no-quorum', proposal, signers, faults, durations());
+    return outcome('no-quorum', proposal, signers, faults, leftOut, durations());
   }
   const note = proposal.checkpoint + '\n' + signers.map((n) => lines.get(n)!).join('');
   const block: Block = {
@@ -153,7 +187,7 @@ export async function runRound(deps: RoundDeps): Promise<RoundOutcome> {
   const final = won ? block : await deps.store.getBlock(height);
   if (final && !final.settled) await settleBlock(settleDeps, final);
   if (won) deps.log?.('info', 'round finalized', { height, batches: proposal.members.length, signers });
-  return outcome(won ? 'finalized' : 'lost-race', proposal, won ? signers : [], faults, durations());
+  return outcome(won ? 'finalized' : 'lost-race', proposal, won ? signers : [], faults, leftOut, durations());
 }
 
 function outcome(
@@ -161,9 +195,10 @@ function outcome(
   proposal: Proposal | undefined,
   signers: string[],
   faults: ValidatorFault[],
+  leftOut: LeftOutBatch[],
   durations: RoundOutcome['durations'],
 ): RoundOutcome {
-  const out: RoundOutcome = { status, batches: 0, anchors: 0, signers, faults, durations };
+  const out: RoundOutcome = { status, batches: 0, anchors: 0, signers, faults, leftOut, durations };
   if (proposal) {
     out.height = proposal.height;
     out.batches = proposal.members.length;
@@ -175,17 +210,21 @@ function outcome(
 /**
  * Build the proposal of `height` from the pending batches (oldest first), or null
  * when there is nothing to propose. Batches already placed in a block (a pending
- * marker read late) are dropped and their markers deleted; batches whose stored
- * anchors or agency do not match their marker are left out (and logged), because
- * validators would refuse the whole round for them and a proposal, once stored,
- * is final. Members carry the marker's agencyId, so settling needs no batch read.
+ * marker written again by a late retry) are dropped and their markers deleted;
+ * the placements are read consistently, since a stale miss would put a batch in
+ * two blocks. A batch that cannot be read, or whose stored anchors, count or
+ * agency do not match its marker, is quarantined (docs/protocol.md 7.2): a
+ * quarantine record, a batch.quarantined event for its agency, its marker
+ * deleted, so it never holds up a round again; validators would refuse the whole
+ * round for it, and a proposal, once stored, is final. Members carry the
+ * marker's agencyId, so settling needs no batch read.
  */
-async function buildProposal(deps: RoundDeps, now: Date, latest: Block | null, height: number): Promise<Proposal | null> {
+async function buildProposal(deps: RoundDeps, now: Date, latest: Block | null, height: number, leftOut: LeftOutBatch[]): Promise<Proposal | null> {
   const { store } = deps;
   const before = new Date(now.getTime() - (deps.cutoffLagMs ?? 0)).toISOString();
-  const pending = await store.listPending({ before, limit: deps.maxBatchesPerRound ?? 256 });
+  const pending = await store.listPending({ before, limit: deps.maxBatchesPerRound ?? DEFAULT_MAX_BATCHES });
   if (pending.length === 0) return null;
-  const placements = await store.getPlacements(pending.map((p) => p.batchId));
+  const placements = await store.getPlacements(pending.map((p) => p.batchId), { consistent: true });
   const placed = pending.filter((p) => placements.has(p.batchId));
   if (placed.length > 0) await store.deletePending(placed);
   let members: RoundMember[] = pending
@@ -194,9 +233,14 @@ async function buildProposal(deps: RoundDeps, now: Date, latest: Block | null, h
   if (members.length === 0) return null;
   const { problems } = checkMembers(members, await store.getBatches(members.map((m) => m.batchId)));
   if (problems.length > 0) {
-    for (const p of problems) deps.log?.('error', 'pending batch left out of the round', { height, ...p });
-    const bad = new Set(problems.map((p) => p.batchId));
-    members = members.filter((m) => !bad.has(m.batchId));
+    const reasons = new Map<string, string>();
+    for (const p of problems) if (!reasons.has(p.batchId)) reasons.set(p.batchId, p.problem);
+    const bad = members
+      .filter((m) => reasons.has(m.batchId))
+      .map((m) => ({ batchId: m.batchId, agencyId: m.agencyId, arrivedAt: m.arrivedAt, reason: reasons.get(m.batchId)! }));
+    await quarantine(deps, bad, now, height);
+    leftOut.push(...bad.map(({ arrivedAt: _, ...b }) => b));
+    members = members.filter((m) => !reasons.has(m.batchId));
     if (members.length === 0) return null;
   }
   // Time never goes back (PROTOCOL.md section 4), even if this clock is behind the last block's.

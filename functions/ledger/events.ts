@@ -8,6 +8,7 @@
  *   anchor.confirmed:<batchId>                       (agency-scoped: one per batch)
  *   validator.fault:<height>:<validator>:<reason>
  *   publication.created:<size>
+ *   batch.quarantined:<batchId>                      (agency-scoped)
  *
  * Hashes in event data are lowercase hex (events are JSON at the edge).
  */
@@ -20,6 +21,7 @@ export const EVENT_TYPES = {
   anchorConfirmed: 'anchor.confirmed',
   validatorFault: 'validator.fault',
   publicationCreated: 'publication.created',
+  batchQuarantined: 'batch.quarantined',
 } as const;
 
 export const FAULT_REASONS = ['timeout', 'unreachable', 'refused', 'bad-signature', 'equivocation'] as const;
@@ -105,5 +107,20 @@ export function publicationCreatedEvent(p: Publication): LedgerEvent {
     type: EVENT_TYPES.publicationCreated,
     time: p.publishedAt,
     data: { size: p.size, root: bytesToHex(p.root), code: p.code, checkpoint: p.checkpoint, publishedAt: p.publishedAt },
+  };
+}
+
+/**
+ * A pending batch the coordinator cannot read or recheck: it is left out of
+ * every round (docs/protocol.md 7.2). Scoped to the batch's agency, whose
+ * anchors of that batch will never be confirmed until an operator restores it.
+ */
+export function batchQuarantinedEvent(q: { batchId: string; agencyId: string; reason: string; time: Timestamp }): LedgerEvent {
+  return {
+    id: `${EVENT_TYPES.batchQuarantined}:${q.batchId}`,
+    type: EVENT_TYPES.batchQuarantined,
+    time: q.time,
+    agencyId: q.agencyId,
+    data: { batchId: q.batchId, reason: q.reason },
   };
 }

@@ -10,10 +10,10 @@
  * data were altered, the verifier (sdk verifyProof) names the check that fails.
  */
 import { buildProof, bytesToHex, type MerkleTree, parseCheckpoint, type ProofDocument } from '@ledgerseal/sdk';
+import { ServiceError, serviceFail } from '../errors.ts';
 import { parseAnchorId } from '../ids.ts';
-import type { Block, Store } from '../store/port.ts';
+import type { Batch, Block, Store } from '../store/port.ts';
 import { calendarConsistency, calendarInclusion } from './calendar.ts';
-import { serviceFail } from '../errors.ts';
 import { batchTree, HASH_LENGTH, roundTree } from './round.ts';
 
 export type AnchorView =
@@ -71,12 +71,26 @@ async function availableSize(store: Store): Promise<number> {
 export async function readAnchor(store: Store, origin: string, anchorId: string, agencyId: string): Promise<AnchorView | null> {
   const id = parseAnchorId(anchorId);
   if (!id) return null;
-  const batch = await store.getBatch(id.batchId);
+  let batch: Batch | null;
+  try {
+    batch = await store.getBatch(id.batchId);
+  } catch (e) {
+    // A damaged batch is reported to its own agency only; to any other it does not exist.
+    if (!(e instanceof ServiceError) || e.code !== 'UNREADABLE_BATCH') throw e;
+    const owner = e.agencyId ?? (await store.getQuarantine(id.batchId))?.agencyId;
+    if (owner !== agencyId) return null;
+    throw e;
+  }
   if (!batch || batch.agencyId !== agencyId || id.index >= batch.count) return null;
   const anchor = batch.hashes.subarray(id.index * HASH_LENGTH, (id.index + 1) * HASH_LENGTH);
   const hash = bytesToHex(anchor);
-  const placement = await store.getPlacement(batch.id);
-  if (!placement) return { id: anchorId, hash, status: 'pending' };
+  // Consistent: a stale miss would report a confirmed anchor as pending.
+  const placement = await store.getPlacement(batch.id, { consistent: true });
+  if (!placement) {
+    const q = await store.getQuarantine(batch.id);
+    if (q) serviceFail('UNREADABLE_BATCH', `batch ${batch.id} was left out of every round on ${q.at}: ${q.reason}`, undefined);
+    return { id: anchorId, hash, status: 'pending' };
+  }
   const [block, served] = await Promise.all([store.getBlock(placement.height), servedBlock(store, placement.height)]);
   if (!block) serviceFail('CORRUPT', `batch ${batch.id} is placed in block ${placement.height}, which does not exist`);
   if (served.height < block.height) return { id: anchorId, hash, status: 'pending' };

@@ -1,7 +1,10 @@
 /**
- * Publications (PROTOCOL.md section 5): periodically (default daily) the latest
+ * Publications (docs/protocol.md 6.4): periodically (default daily) the latest
  * settled block's checkpoint is chosen, its root published with a publication
- * code, so proofs extended to it verify with hashes alone.
+ * code, so proofs extended to it verify with hashes alone. A publication is
+ * trusted by everyone who reads it, so the checkpoint must carry a quorum of
+ * the configured validator set, verified here from its signatures: a stored
+ * block is not taken at its word.
  *
  * One run is idempotent: the event id is `publication.created:<size>` and the
  * publication put is conditional on its size, so two publishers, or a publisher
@@ -10,7 +13,7 @@
  * publication only while it is still missing: a crash between the two writes is
  * repaired by that run (its publication carries the later publishedAt).
  */
-import { encodePublicationCode, parseCheckpoint } from '@ledgerseal/sdk';
+import { encodePublicationCode, type ValidatorSet, verifyCheckpointQuorum } from '@ledgerseal/sdk';
 import type { LedgerEvent, Publication, Store } from '../store/port.ts';
 import { publicationCreatedEvent } from './events.ts';
 
@@ -18,6 +21,8 @@ export const DEFAULT_PUBLICATION_INTERVAL_MS = 24 * 60 * 60 * 1000;
 
 export interface PublicationDeps {
   store: Store;
+  /** The validator set in force: the checkpoint must carry its quorum. */
+  validatorSet: ValidatorSet;
   now?: () => Date;
   intervalMs?: number;
   onEvent?: (e: LedgerEvent) => void;
@@ -25,6 +30,7 @@ export interface PublicationDeps {
 
 export type PublicationOutcome =
   | { status: 'published'; publication: Publication }
+  | { status: 'no-quorum'; size: number; detail: string }
   | { status: 'not-due' | 'nothing-new' | 'no-block' | 'lost-race'; publication?: Publication };
 
 export async function runPublication(deps: PublicationDeps): Promise<PublicationOutcome> {
@@ -38,8 +44,15 @@ export async function runPublication(deps: PublicationDeps): Promise<Publication
   const size = block.height + 1;
   if (last && last.size >= size) return { status: 'nothing-new', publication: last };
   if (last && now.getTime() - Date.parse(last.publishedAt) < intervalMs) return { status: 'not-due', publication: last };
-  const body = block.checkpoint.slice(0, block.checkpoint.indexOf('\n\n') + 1);
-  const { root } = parseCheckpoint(body);
+  let root: Uint8Array;
+  try {
+    const q = verifyCheckpointQuorum(block.checkpoint, deps.validatorSet);
+    if (!q.ok) return { status: 'no-quorum', size, detail: `${q.reason}: signatures carry weight ${q.weight} of ${q.total}` };
+    if (q.checkpoint.size !== size) return { status: 'no-quorum', size, detail: `the checkpoint of block ${block.height} has size ${q.checkpoint.size}` };
+    root = q.checkpoint.root;
+  } catch (e) {
+    return { status: 'no-quorum', size, detail: `the checkpoint of block ${block.height} does not parse: ${(e as Error).message}` };
+  }
   const publication: Publication = {
     size,
     root,

@@ -8,7 +8,7 @@
  *   proposal's member order.
  */
 import { equalBytes, MerkleTree } from '@ledgerseal/sdk';
-import type { Batch, RoundMember } from '../store/port.ts';
+import type { BatchRead, RoundMember } from '../store/port.ts';
 
 export const HASH_LENGTH = 32;
 
@@ -30,23 +30,28 @@ export function roundTree(members: readonly Pick<RoundMember, 'root'>[]): Merkle
 }
 
 /**
- * Recheck the members of a round against the stored batches: each exists, its
- * anchors hash to the member's root, its count matches, it belongs to the member's
- * agency (which scopes its anchor.confirmed event).
+ * Recheck the members of a round against the stored batches: each exists and
+ * decodes, its anchors hash to the member's root, its count matches, it belongs
+ * to the member's agency (which scopes its anchor.confirmed event).
  * Returns the first problem per failing member (empty when all hold) and the total
  * anchor count.
  */
 export function checkMembers(
   members: readonly RoundMember[],
-  batches: ReadonlyMap<string, Batch>,
+  read: BatchRead,
 ): { problems: { batchId: string; problem: string }[]; anchors: number } {
   const problems: { batchId: string; problem: string }[] = [];
   const seen = new Set<string>();
   let anchors = 0;
   for (const m of members) {
-    const b = batches.get(m.batchId);
+    const b = read.found.get(m.batchId);
     if (seen.has(m.batchId)) problems.push({ batchId: m.batchId, problem: 'listed twice in the round' });
     seen.add(m.batchId);
+    const unreadable = read.unreadable.get(m.batchId);
+    if (unreadable !== undefined) {
+      problems.push({ batchId: m.batchId, problem: unreadable });
+      continue;
+    }
     if (!b) {
       problems.push({ batchId: m.batchId, problem: 'batch is not stored' });
       continue;

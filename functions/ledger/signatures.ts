@@ -34,6 +34,26 @@ export interface ValidatorFault {
 
 class Timeout extends Error {}
 
+/**
+ * The coordinator's timers: real ones by default; tests pass controlled ones so
+ * that no outcome depends on how fast the machine is (a timer fires when the
+ * test says so). Labels: `sign-timeout:<validator>` and `quorum-grace`.
+ */
+export interface Timers {
+  /** Call `fn` after `ms` milliseconds; returns a function that cancels it. */
+  set(label: string, ms: number, fn: () => void): () => void;
+  /** A monotonic clock in milliseconds (durations and the time-to-quorum). */
+  now(): number;
+}
+
+export const realTimers: Timers = {
+  set(_label, ms, fn) {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+  now: () => performance.now(),
+};
+
 /** After the quorum: wait max(minMs, factor x time-to-quorum) for the remaining validators. */
 export const QUORUM_GRACE = { minMs: 2_000, factor: 1 } as const;
 
@@ -67,16 +87,23 @@ function signs(text: string, line: string, name: string, key: string): boolean {
 
 type Answer = { ok: true; line: string } | { ok: false; reason: FaultReason; detail: string };
 
-async function askOne(client: ValidatorClient, key: string, req: SignRequest, timeoutMs: number, cutoff: AbortSignal): Promise<Answer> {
+async function askOne(
+  client: ValidatorClient,
+  key: string,
+  req: SignRequest,
+  timeoutMs: number,
+  cutoff: AbortSignal,
+  timers: Timers,
+): Promise<Answer> {
   const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel: (() => void) | undefined;
   let onCutoff: (() => void) | undefined;
   const expired = new Promise<never>((_, reject) => {
     const stop = (why: Timeout): void => {
       controller.abort(why);
       reject(why);
     };
-    timer = setTimeout(() => stop(new Timeout(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    cancel = timers.set(`sign-timeout:${client.name}`, timeoutMs, () => stop(new Timeout(`no answer within ${timeoutMs} ms`)));
     onCutoff = () => stop(cutoff.reason as Timeout);
     cutoff.addEventListener('abort', onCutoff, { once: true });
   });
@@ -91,7 +118,7 @@ async function askOne(client: ValidatorClient, key: string, req: SignRequest, ti
     if (e instanceof InvalidSignResponse) return { ok: false, reason: 'bad-signature', detail: e.message };
     return { ok: false, reason: 'unreachable', detail: e instanceof Error ? e.message : String(e) };
   } finally {
-    clearTimeout(timer);
+    cancel?.();
     if (onCutoff) cutoff.removeEventListener('abort', onCutoff);
   }
   const res = SignResponseSchema.safeParse(raw);
@@ -119,7 +146,13 @@ async function askOne(client: ValidatorClient, key: string, req: SignRequest, ti
 
 /** Ask every validator of the set in parallel; keep the verified lines by name. */
 export async function collectSignatures(
-  deps: { origin: string; validatorSet: ValidatorSet; validators: readonly ValidatorClient[]; signTimeoutMs?: number | undefined },
+  deps: {
+    origin: string;
+    validatorSet: ValidatorSet;
+    validators: readonly ValidatorClient[];
+    signTimeoutMs?: number | undefined;
+    timers?: Timers | undefined;
+  },
   proposal: Proposal,
 ): Promise<{ lines: Map<string, string>; faults: ValidatorFault[] }> {
   const req: SignRequest = {
@@ -134,20 +167,21 @@ export async function collectSignatures(
   const roundTimeoutMs = deps.signTimeoutMs ?? defaultSignTimeoutMs(proposal.members);
   const weights = new Map(deps.validatorSet.validators.map((v) => [v.name, v.weight] as const));
   const total = [...weights.values()].reduce((a, b) => a + b, 0);
+  const timers = deps.timers ?? realTimers;
   const cutoff = new AbortController();
-  const started = performance.now();
+  const started = timers.now();
   let weight = 0;
-  let grace: ReturnType<typeof setTimeout> | undefined;
+  let cancelGrace: (() => void) | undefined;
   const answers = await Promise.all(asked.map(async (c) => {
-    const a = await askOne(c, keys.get(c.name)!, req, c.timeoutMs ?? roundTimeoutMs, cutoff.signal);
+    const a = await askOne(c, keys.get(c.name)!, req, c.timeoutMs ?? roundTimeoutMs, cutoff.signal, timers);
     if (a.ok) weight += weights.get(c.name)!;
-    if (a.ok && 3 * weight > 2 * total && grace === undefined) {
-      const graceMs = Math.max(QUORUM_GRACE.minMs, Math.ceil(QUORUM_GRACE.factor * (performance.now() - started)));
-      grace = setTimeout(() => cutoff.abort(new Timeout(`no answer within ${graceMs} ms after the quorum was reached`)), graceMs);
+    if (a.ok && 3 * weight > 2 * total && cancelGrace === undefined && asked.length > 0) {
+      const graceMs = Math.max(QUORUM_GRACE.minMs, Math.ceil(QUORUM_GRACE.factor * (timers.now() - started)));
+      cancelGrace = timers.set('quorum-grace', graceMs, () => cutoff.abort(new Timeout(`no answer within ${graceMs} ms after the quorum was reached`)));
     }
     return a;
   }));
-  clearTimeout(grace);
+  cancelGrace?.();
   const lines = new Map<string, string>();
   const faults: ValidatorFault[] = [];
   answers.forEach((a, i) => {

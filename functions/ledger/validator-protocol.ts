@@ -103,6 +103,8 @@ export type SignRefusal = z.infer<typeof SignRefusalSchema>;
 export class ValidatorRefusal extends Error {
   readonly code: RefusalCode;
   readonly reason: string;
+  /** The refusing validator's name (set by Validator.sign; the API's problem body carries it). */
+  validator?: string;
   constructor(code: RefusalCode, reason: string, options?: { cause?: unknown }) {
     super(`${code}: ${reason}`, options);
     this.name = 'ValidatorRefusal';

@@ -39,7 +39,7 @@ import {
 import type { Proposal, Store, ValidatorState } from '../store/port.ts';
 import { appendHeader, calendarConsistency, calendarInclusion, headerLeafHash } from './calendar.ts';
 import { checkMembers, roundTree } from './round.ts';
-import { refuse, type SignRequest, SignRequestSchema, type SignResponse } from './validator-protocol.ts';
+import { refuse, type SignRequest, SignRequestSchema, type SignResponse, ValidatorRefusal } from './validator-protocol.ts';
 
 export { ValidatorRefusal } from './validator-protocol.ts';
 
@@ -86,8 +86,17 @@ export class Validator {
     this.#now = opts.now ?? (() => new Date());
   }
 
-  /** Check the proposal and return a signature line over its checkpoint, or throw a ValidatorRefusal. */
+  /** Check the proposal and return a signature line over its checkpoint, or throw a ValidatorRefusal (naming us). */
   async sign(input: SignRequest): Promise<SignResponse> {
+    try {
+      return await this.#sign(input);
+    } catch (e) {
+      if (e instanceof ValidatorRefusal) e.validator ??= this.name;
+      throw e;
+    }
+  }
+
+  async #sign(input: SignRequest): Promise<SignResponse> {
     // 1. Well-formed request for our origin.
     const parsed = SignRequestSchema.safeParse(input);
     if (!parsed.success) refuse('BAD_REQUEST', `malformed sign request: ${parsed.error.message}`);
@@ -206,7 +215,7 @@ export class Validator {
     }
     // One after the other: each read is already a few bounded BatchGetItem calls (store/README.md).
     const ids = members.map((m) => m.batchId);
-    const placements = await this.#store.getPlacements(ids);
+    const placements = await this.#store.getPlacements(ids, { consistent: true });
     const { problems, anchors } = checkMembers(members, await this.#store.getBatches(ids));
     if (problems.length > 0) refuse('BAD_ROUND', `batch ${problems[0]!.batchId}: ${problems[0]!.problem}`);
     if (anchors !== header.anchors) refuse('BAD_ROUND', `anchors ${header.anchors} but the batches hold ${anchors}`);

@@ -11,6 +11,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { canonicalJson } from '@ledgerseal/sdk';
 import { serviceFail } from '../errors.ts';
 
 export type Item = Record<string, AttributeValue>;
@@ -161,8 +162,9 @@ export function height12(h: number): string {
   return pad(nonNegInt('height', h, MAX_HEIGHT), 12);
 }
 
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+/** Lowercase hex SHA-256 of a string's UTF-8 or of bytes. */
+export function sha256Hex(data: string | Uint8Array): string {
+  return typeof data === 'string' ? createHash('sha256').update(data, 'utf8').digest('hex') : createHash('sha256').update(data).digest('hex');
 }
 
 /** Pending shard of a batch: first 4 bytes of SHA-256(batchId) mod PENDING_SHARDS. */
@@ -179,6 +181,13 @@ export function epochSeconds(t: string): number {
 /** JSON then raw DEFLATE (RFC 1951): per-anchor entries and round rows compress ~5x. */
 export function packJson(value: unknown): Uint8Array {
   return new Uint8Array(deflateRawSync(Buffer.from(JSON.stringify(value), 'utf8')));
+}
+/**
+ * RFC 8785 canonical JSON, then raw DEFLATE: the same value gives the same bytes
+ * whatever the key order it arrived in (batch entries; docs/protocol.md 7.1).
+ */
+export function packCanonicalJson(value: unknown): Uint8Array {
+  return new Uint8Array(deflateRawSync(Buffer.from(canonicalJson(value), 'utf8')));
 }
 export function unpackJson(data: Uint8Array): unknown {
   try {
@@ -216,7 +225,7 @@ export function encodeCursor(key: Item, names: readonly string[]): string {
 
 /** Decode a cursor, refusing anything but a key of the partition being read. */
 export function decodeCursor(cursor: string, names: readonly string[], partition: [string, string]): Item {
-  const bad = (): never => invalid('invalid cursor');
+  const bad = (): never => serviceFail('INVALID_CURSOR', 'store: not a cursor of this listing');
   if (typeof cursor !== 'string' || !/^[A-Za-z0-9_-]{1,2048}$/.test(cursor)) bad();
   let obj: unknown;
   try {

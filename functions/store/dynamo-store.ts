@@ -10,7 +10,7 @@
  * Every request reports ConsumedCapacity, summed in `capacity`.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { serviceFail } from '../errors.ts';
+import { ServiceError, serviceFail } from '../errors.ts';
 import {
   IDEMPOTENCY_TTL_SECONDS,
   MEMBERS_PER_CHUNK,
@@ -41,7 +41,7 @@ import {
   apiKeyFrom,
   batchFrom,
   batchItems,
-  batchPartCount,
+  batchPartRange,
   blockFrom,
   blockItem,
   eventFrom,
@@ -57,6 +57,8 @@ import {
   placementItem,
   publicationFrom,
   publicationItem,
+  quarantineFrom,
+  quarantineItem,
   validatorStateFrom,
   validatorStateItem,
 } from './items.ts';
@@ -167,8 +169,13 @@ export class DynamoStore implements P.Store {
     throw new Error('store: idempotency record keeps changing');
   }
 
-  /** Parts first, head last (the head is what makes the batch visible); plain puts, so repeating is a no-op. */
-  async putBatch(batch: P.Batch): Promise<void> {
+  /**
+   * Parts first (keyed by the digest of the batch's bytes), then the head with
+   * attribute_not_exists: the head is the commit point, so a stored batch is
+   * never rewritten and never mixes the parts of two writers. A writer that
+   * loses the head deletes its own parts if they are not the committed ones.
+   */
+  async putBatch(batch: P.Batch): Promise<'created' | 'exists'> {
     keyPart('batch id', batch.id);
     keyPart('agency id', batch.agencyId);
     timestamp('arrivedAt', batch.arrivedAt);
@@ -180,7 +187,12 @@ export class DynamoStore implements P.Store {
     }
     const { head, parts } = batchItems(batch);
     if (parts.length > 0) await this.io.batchWrite(parts.map((Item) => ({ PutRequest: { Item } })));
-    await this.io.put(head);
+    if (await this.io.put(head, NOT_EXISTS)) return 'created';
+    const stored = await this.io.get(keys.batch(batch.id), true);
+    if (parts.length > 0 && stored?.digest?.S !== head.digest?.S) {
+      await this.io.batchWrite(parts.map((p) => ({ DeleteRequest: { Key: { pk: p.pk!, sk: p.sk! } } })));
+    }
+    return 'exists';
   }
 
   async putPending(p: P.PendingBatch): Promise<void> {
@@ -212,31 +224,54 @@ export class DynamoStore implements P.Store {
     await this.io.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
   }
 
-  /** Eventually consistent head (batches are immutable: a stale read can only miss); parts read consistently. */
+  /**
+   * The head eventually consistent, read again consistently when absent (a
+   * committed head never changes, so a stale read can only miss it); its parts
+   * consistently. A damaged batch throws UNREADABLE_BATCH.
+   */
   async getBatch(id: string): Promise<P.Batch | null> {
-    const head = await this.io.get(keys.batch(keyPart('batch id', id)), false);
-    return head ? batchFrom(head, await this.batchParts(head)) : null;
+    const key = keys.batch(keyPart('batch id', id));
+    const head = (await this.io.get(key, false)) ?? (await this.io.get(key, true));
+    return head ? this.decodeBatch(id, head) : null;
   }
 
-  async getBatches(ids: string[]): Promise<Map<string, P.Batch>> {
-    const heads = await this.io.batchGet(
-      ids.map((id) => keys.batch(keyPart('batch id', id))),
-      false,
-    );
-    const batches = await this.io.parallel(heads, async (head) => batchFrom(head, await this.batchParts(head)));
-    return new Map(batches.map((b) => [b.id, b]));
-  }
-
-  /** Exactly the parts the head names (a stale extra part could never be picked up). */
-  private async batchParts(head: Item): Promise<Item[]> {
-    const n = batchPartCount(head);
-    if (n === 0) return [];
-    const id = str(head, 'pk').slice('BATCH#'.length);
-    return this.io.queryAll({
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
-      ExpressionAttributeValues: { ':pk': S(str(head, 'pk')), ':a': keys.batchPart(id, 1).sk!, ':b': keys.batchPart(id, n).sk! },
-      ConsistentRead: true,
+  async getBatches(ids: string[]): Promise<P.BatchRead> {
+    const wanted = ids.map((id) => keys.batch(keyPart('batch id', id)));
+    const heads = await this.io.batchGet(wanted, false);
+    if (heads.length < new Set(ids).size) {
+      const seen = new Set(heads.map((h) => str(h, 'pk')));
+      heads.push(...(await this.io.batchGet(wanted.filter((k) => !seen.has(k.pk!.S!)), true)));
+    }
+    const found = new Map<string, P.Batch>();
+    const unreadable = new Map<string, string>();
+    await this.io.parallel(heads, async (head) => {
+      const id = str(head, 'pk').slice('BATCH#'.length);
+      try {
+        found.set(id, await this.decodeBatch(id, head));
+      } catch (e) {
+        if (!(e instanceof ServiceError) || e.code !== 'UNREADABLE_BATCH') throw e;
+        unreadable.set(id, e.message);
+      }
     });
+    return { found, unreadable };
+  }
+
+  /** Head and exactly the parts it names; a stored batch that does not decode is UNREADABLE_BATCH. */
+  private async decodeBatch(id: string, head: Item): Promise<P.Batch> {
+    try {
+      const range = batchPartRange(head);
+      const parts = range === null
+        ? []
+        : await this.io.queryAll({
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
+            ExpressionAttributeValues: { ':pk': range.first.pk!, ':a': range.first.sk!, ':b': range.last.sk! },
+            ConsistentRead: true,
+          });
+      return batchFrom(head, parts);
+    } catch (e) {
+      if (!(e instanceof ServiceError) || e.code !== 'CORRUPT') throw e;
+      throw new ServiceError('UNREADABLE_BATCH', `batch ${id} cannot be read: ${e.message}`, { cause: e, agencyId: head.agencyId?.S });
+    }
   }
 
   /** Newest first; eventually consistent. */
@@ -402,18 +437,33 @@ export class DynamoStore implements P.Store {
     await this.io.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
   }
 
-  async getPlacement(batchId: string): Promise<P.Placement | null> {
-    const it = await this.io.get(keys.placement(keyPart('batch id', batchId)), false);
+  /** Consistent where a miss decides something (store README "Consistency"). */
+  async getPlacement(batchId: string, opts: P.ReadOptions): Promise<P.Placement | null> {
+    const it = await this.io.get(keys.placement(keyPart('batch id', batchId)), opts.consistent);
     return it ? placementFrom(it) : null;
   }
 
-  /** BatchGetItem, 100 keys per call, a few calls in flight (dynamo-io.ts); eventually consistent like getPlacement. */
-  async getPlacements(batchIds: string[]): Promise<Map<string, P.Placement>> {
+  /** BatchGetItem, 100 keys per call, a few calls in flight (dynamo-io.ts). */
+  async getPlacements(batchIds: string[], opts: P.ReadOptions): Promise<Map<string, P.Placement>> {
     const found = await this.io.batchGet(
       batchIds.map((id) => keys.placement(keyPart('batch id', id))),
-      false,
+      opts.consistent,
     );
     return new Map(found.map(placementFrom).map((p) => [p.batchId, p]));
+  }
+
+  /** Conditional: the first quarantine record of a batch stays. */
+  async putQuarantine(q: P.Quarantine): Promise<void> {
+    keyPart('batch id', q.batchId);
+    keyPart('agency id', q.agencyId);
+    timestamp('at', q.at);
+    await this.io.put(quarantineItem({ ...q, reason: q.reason.slice(0, 2_000) }), NOT_EXISTS);
+  }
+
+  /** Consistent: a pending anchor whose batch was just quarantined is reported as such. */
+  async getQuarantine(batchId: string): Promise<P.Quarantine | null> {
+    const it = await this.io.get(keys.quarantine(keyPart('batch id', batchId)), true);
+    return it ? quarantineFrom(it) : null;
   }
 
   // ---- calendar nodes ---------------------------------------------------------------
@@ -426,11 +476,11 @@ export class DynamoStore implements P.Store {
     await this.io.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
   }
 
-  /** Found nodes in request order (missing ones are left out); nodes are immutable, so eventual reads are safe. */
-  async getCalendarNodes(req: { level: number; index: number }[]): Promise<P.CalendarNode[]> {
+  /** Found nodes in request order (missing ones are left out). */
+  async getCalendarNodes(req: { level: number; index: number }[], opts: P.ReadOptions): Promise<P.CalendarNode[]> {
     const found = await this.io.batchGet(
       req.map((k) => keys.calendar(nonNegInt('level', k.level, MAX_LEVEL), nonNegInt('index', k.index, 999_999_999_999))),
-      false,
+      opts.consistent,
     );
     const byKey = new Map(found.map((it) => [`${str(it, 'pk')}/${str(it, 'sk')}`, it]));
     const out: P.CalendarNode[] = [];

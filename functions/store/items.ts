@@ -14,6 +14,7 @@ import type {
   PendingBatch,
   Placement,
   Publication,
+  Quarantine,
   RoundMember,
   ValidatorState,
 } from './port.ts';
@@ -31,6 +32,7 @@ import {
   num,
   optNum,
   optStr,
+  packCanonicalJson,
   packJson,
   pad,
   pendingShard,
@@ -51,8 +53,9 @@ export const keys = {
   apiKey: (keyHash: string) => key(`APIKEY#${keyHash}`, 'APIKEY'),
   idempotency: (agencyId: string, k: string) => key(`IDEM#${agencyId}#${k}`, 'IDEM'),
   batch: (id: string) => key(`BATCH#${id}`, 'BATCH'),
-  batchPart: (id: string, n: number) => key(`BATCH#${id}`, `PART#${pad(n, 4)}`),
+  batchPart: (id: string, digest: string, n: number) => key(`BATCH#${id}`, `PART#${digest}#${pad(n, 4)}`),
   placement: (batchId: string) => key(`BATCH#${batchId}`, 'PLACEMENT'),
+  quarantine: (batchId: string) => key(`BATCH#${batchId}`, 'QUARANTINE'),
   pending: (batchId: string, arrivedAt: string) => key(`PENDING#${pendingShard(batchId)}`, `${arrivedAt}#${batchId}`),
   historyPk: (agencyId: string, recordKey: string) => `HIST#${agencyId}#${sha256Hex(recordKey)}`,
   proposal: (height: number) => key(`ROUND#${height12(height)}`, 'PROPOSAL'),
@@ -95,12 +98,18 @@ export function apiKeyFrom(it: Item): ApiKey {
 // ---- batches: head item + continuation parts --------------------------------
 
 /**
- * A batch is one byte string `hashes ‖ deflate(JSON(entries))`, cut into
- * PART_BYTES pieces: piece 0 rides in the head item, pieces 1..n in PART#000n.
+ * A batch is one byte string `hashes ‖ deflate(RFC 8785 JSON of entries)`, cut
+ * into PART_BYTES pieces: piece 0 rides in the head item, pieces 1..n in
+ * `PART#<digest>#000n`, where digest is the first 16 hex digits of the SHA-256
+ * of the whole string. The head names the digest, so it commits to exactly one
+ * set of parts: two writers of one batch id can never mix their pieces, and
+ * the canonical JSON makes the string a function of the request's content.
  */
 export function batchItems(b: Batch): { head: Item; parts: Item[] } {
-  const entries = b.entries === undefined ? undefined : packJson(b.entries);
-  const pieces = splitParts(entries === undefined ? b.hashes : concat([b.hashes, entries]));
+  const entries = b.entries === undefined ? undefined : packCanonicalJson(b.entries);
+  const data = entries === undefined ? b.hashes : concat([b.hashes, entries]);
+  const pieces = splitParts(data);
+  const digest = pieces.length > 1 ? sha256Hex(data).slice(0, 16) : undefined;
   const head = compact({
     ...keys.batch(b.id),
     agencyId: S(b.agencyId),
@@ -109,21 +118,33 @@ export function batchItems(b: Batch): { head: Item; parts: Item[] } {
     root: B(b.root),
     data: B(pieces[0]!),
     entriesBytes: entries === undefined ? undefined : N(entries.length),
-    parts: pieces.length > 1 ? N(pieces.length - 1) : undefined,
+    parts: digest === undefined ? undefined : N(pieces.length - 1),
+    digest: digest === undefined ? undefined : S(digest),
     idempotencyKey: b.idempotencyKey === undefined ? undefined : S(b.idempotencyKey),
   });
-  const parts = pieces.slice(1).map((data, i) => ({ ...keys.batchPart(b.id, i + 1), data: B(data) }));
+  const parts = digest === undefined ? [] : pieces.slice(1).map((p, i) => ({ ...keys.batchPart(b.id, digest, i + 1), data: B(p) }));
   return { head, parts };
 }
 
 export const batchPartCount = (head: Item): number => optNum(head, 'parts') ?? 0;
+/** The keys of the parts a head commits to (none for a batch that fits its head). */
+export function batchPartRange(head: Item): { first: Item; last: Item } | null {
+  const n = batchPartCount(head);
+  if (n === 0) return null;
+  const id = afterPrefix(str(head, 'pk'), 'BATCH#');
+  const digest = str(head, 'digest');
+  return { first: keys.batchPart(id, digest, 1), last: keys.batchPart(id, digest, n) };
+}
 
 /** Reassemble a batch from its head and its parts (parts in sort key order). */
 export function batchFrom(head: Item, parts: Item[]): Batch {
   const id = afterPrefix(str(head, 'pk'), 'BATCH#');
-  if (parts.length !== batchPartCount(head)) corrupt(`batch ${id} has ${parts.length} of ${batchPartCount(head)} parts`);
-  parts.forEach((p, i) => str(p, 'sk') === `PART#${pad(i + 1, 4)}` || corrupt(`batch ${id} part order`));
+  const n = batchPartCount(head);
+  if (parts.length !== n) corrupt(`batch ${id} has ${parts.length} of ${n} parts`);
+  const digest = n === 0 ? '' : str(head, 'digest');
+  parts.forEach((p, i) => str(p, 'sk') === `PART#${digest}#${pad(i + 1, 4)}` || corrupt(`batch ${id} part order`));
   const data = parts.length === 0 ? bin(head, 'data') : concat([bin(head, 'data'), ...parts.map((p) => bin(p, 'data'))]);
+  if (n > 0 && sha256Hex(data).slice(0, 16) !== digest) corrupt(`batch ${id} parts do not match the digest its head names`);
   const count = num(head, 'count');
   const entriesBytes = optNum(head, 'entriesBytes');
   if (data.length !== HASH * count + (entriesBytes ?? 0)) corrupt(`batch ${id} data length`);
@@ -144,6 +165,20 @@ export function batchFrom(head: Item, parts: Item[]): Batch {
   if (idempotencyKey !== undefined) batch.idempotencyKey = idempotencyKey;
   return batch;
 }
+
+/** A batch left out of rounds: `BATCH#<batchId>` / `QUARANTINE`. */
+export const quarantineItem = (q: Quarantine): Item => ({
+  ...keys.quarantine(q.batchId),
+  agencyId: S(q.agencyId),
+  reason: S(q.reason),
+  at: S(q.at),
+});
+export const quarantineFrom = (it: Item): Quarantine => ({
+  batchId: afterPrefix(str(it, 'pk'), 'BATCH#'),
+  agencyId: str(it, 'agencyId'),
+  reason: str(it, 'reason'),
+  at: str(it, 'at'),
+});
 
 /** Written once a batch's block is settled: `BATCH#<batchId>` / `PLACEMENT`. */
 export const placementItem = (p: Placement): Item => ({ ...keys.placement(p.batchId), height: N(p.height), index: N(p.index) });

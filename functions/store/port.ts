@@ -53,6 +53,27 @@ export interface Batch {
 }
 
 /** Small marker of a batch waiting for a round (what the coordinator reads). */
+/** A batch the coordinator left out of every round because it cannot be read or rechecked (docs/protocol.md 7.2). */
+export interface Quarantine {
+  batchId: string;
+  agencyId: string;
+  /** What is wrong with it, in plain words. */
+  reason: string;
+  at: Timestamp;
+}
+
+/** Batches read by id: the ones that decode, and the ones whose stored items are damaged (with the reason). */
+export interface BatchRead {
+  found: Map<string, Batch>;
+  /** Ids whose items exist but cannot be decoded into a batch; ids that do not exist are in neither map. */
+  unreadable: Map<string, string>;
+}
+
+/** Reads of items that, once written, never change: `consistent` asks for a strongly consistent read. */
+export interface ReadOptions {
+  consistent: boolean;
+}
+
 export interface PendingBatch {
   batchId: string;
   agencyId: string;
@@ -173,13 +194,19 @@ export interface Store {
   // Intake
   /** Conditional put; returns the existing record when the key was already used. */
   claimIdempotencyKey(rec: IdempotencyRecord): Promise<{ created: true } | { created: false; existing: IdempotencyRecord }>;
-  /** Idempotent: writing the same batch again is a no-op. */
-  putBatch(batch: Batch): Promise<void>;
+  /**
+   * Parts first, then the head with a conditional put: the head commits exactly
+   * one version of the batch, and a batch once stored is never rewritten.
+   * 'exists' when a head was already stored under this id (a replay).
+   */
+  putBatch(batch: Batch): Promise<'created' | 'exists'>;
   putPending(p: PendingBatch): Promise<void>;
   /** Every history entry of a batch in one call (any mix of record keys); idempotent. */
   putHistory(agencyId: string, entries: Array<{ recordKey: string } & HistoryEntry>): Promise<void>;
+  /** null when absent; throws ServiceError UNREADABLE_BATCH when its stored items cannot be decoded. */
   getBatch(id: string): Promise<Batch | null>;
-  getBatches(ids: string[]): Promise<Map<string, Batch>>;
+  /** Never throws for one damaged batch: it is reported in `unreadable`. Absent heads are read again consistently. */
+  getBatches(ids: string[]): Promise<BatchRead>;
   listHistory(agencyId: string, recordKey: string, opts: { limit: number; cursor?: string }): Promise<Page<HistoryEntry>>;
 
   // Rounds
@@ -196,13 +223,17 @@ export interface Store {
   listBlocks(opts: { from: number; limit: number }): Promise<Block[]>;
   markBlockSettled(height: number): Promise<void>;
   putPlacements(placements: Placement[]): Promise<void>;
-  getPlacement(batchId: string): Promise<Placement | null>;
+  getPlacement(batchId: string, opts: ReadOptions): Promise<Placement | null>;
   /** Placements of many batches in a few bounded reads; batches without one are absent from the map. */
-  getPlacements(batchIds: string[]): Promise<Map<string, Placement>>;
+  getPlacements(batchIds: string[], opts: ReadOptions): Promise<Map<string, Placement>>;
+  /** Idempotent: the first record of a batch stays. */
+  putQuarantine(q: Quarantine): Promise<void>;
+  getQuarantine(batchId: string): Promise<Quarantine | null>;
 
   // Calendar tree nodes (perfect subtrees only; derivable from block headers)
   putCalendarNodes(nodes: CalendarNode[]): Promise<void>;
-  getCalendarNodes(keys: { level: number; index: number }[]): Promise<CalendarNode[]>;
+  /** Found nodes in request order (missing ones left out). */
+  getCalendarNodes(keys: { level: number; index: number }[], opts: ReadOptions): Promise<CalendarNode[]>;
 
   // Validators (each validator only touches its own name)
   getValidatorState(name: string): Promise<ValidatorState | null>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateToken, hashToken, parseApiKey } from '../../functions/api/auth.ts';
-import { CONFIG_DEFAULTS, ConfigError, loadConfig } from '../../functions/config.ts';
+import { CONFIG_DEFAULTS, ConfigError, loadConfig, loadLocalConfig } from '../../functions/config.ts';
 import { anchorId, base32Crockford, isBatchId, newBatchId, newKeyId, parseAnchorId, timeOfId } from '../../functions/ids.ts';
 
 describe('config', () => {
@@ -11,8 +11,13 @@ describe('config', () => {
       coordinatorKeyHash: null,
       maxBodyBytes: 4 * 1024 * 1024,
       rateLimit: { perSecond: 20, burst: 100 },
-      roundIntervalMs: 60_000,
+      verifyLimit: { perSecond: 5, burst: 20, globalPerSecond: 200 },
+      keyCacheMs: 2_000,
+      rounds: { intervalMs: 1_000, maxBatches: 1_024, cutoffLagMs: 0, signTimeoutMs: null },
+      maxClockSkewMs: 60_000,
+      publicationIntervalMs: 86_400_000,
     });
+    expect(loadLocalConfig({}).local).toEqual({ port: 8787, host: '127.0.0.1', dataDir: '.data', adminKey: null });
   });
 
   it('reads LEDGERSEAL_* variables', () => {
@@ -24,7 +29,16 @@ describe('config', () => {
       LEDGERSEAL_MAX_BODY_BYTES: '1048576',
       LEDGERSEAL_RATE_LIMIT_PER_SECOND: '0',
       LEDGERSEAL_RATE_LIMIT_BURST: '5',
-      LEDGERSEAL_ROUND_INTERVAL_MS: '1000',
+      LEDGERSEAL_ROUND_INTERVAL_MS: '60000',
+      LEDGERSEAL_VERIFY_RATE_LIMIT_PER_SECOND: '1',
+      LEDGERSEAL_VERIFY_RATE_LIMIT_BURST: '2',
+      LEDGERSEAL_VERIFY_MAX_PER_SECOND: '0',
+      LEDGERSEAL_KEY_CACHE_MS: '0',
+      LEDGERSEAL_MAX_BATCHES_PER_ROUND: '256',
+      LEDGERSEAL_CUTOFF_LAG_MS: '500',
+      LEDGERSEAL_SIGN_TIMEOUT_MS: '30000',
+      LEDGERSEAL_MAX_CLOCK_SKEW_MS: '5000',
+      LEDGERSEAL_PUBLICATION_INTERVAL_MS: '3600000',
     });
     expect(c).toEqual({
       origin: 'registry.example.gov/prod',
@@ -32,8 +46,14 @@ describe('config', () => {
       coordinatorKeyHash: h,
       maxBodyBytes: 1048576,
       rateLimit: { perSecond: 0, burst: 5 },
-      roundIntervalMs: 1000,
+      verifyLimit: { perSecond: 1, burst: 2, globalPerSecond: 0 },
+      keyCacheMs: 0,
+      rounds: { intervalMs: 60_000, maxBatches: 256, cutoffLagMs: 500, signTimeoutMs: 30_000 },
+      maxClockSkewMs: 5_000,
+      publicationIntervalMs: 3_600_000,
     });
+    const local = loadLocalConfig({ PORT: '0', LEDGERSEAL_HOST: '::1', LEDGERSEAL_DATA_DIR: '/tmp/x', LEDGERSEAL_ADMIN_KEY: 'lsa_0123456789abcdef' }).local;
+    expect(local).toEqual({ port: 0, host: '::1', dataDir: '/tmp/x', adminKey: 'lsa_0123456789abcdef' });
   });
 
   it('refuses to start with invalid values and lists every problem', () => {
@@ -44,6 +64,9 @@ describe('config', () => {
       expect(e).toBeInstanceOf(ConfigError);
       expect((e as ConfigError).problems).toHaveLength(4);
     }
+    expect(() => loadLocalConfig({ PORT: '70000', LEDGERSEAL_ADMIN_KEY: 'short', LEDGERSEAL_SIGN_TIMEOUT_MS: '5' })).toThrow(
+      expect.objectContaining({ problems: [expect.stringMatching(/LEDGERSEAL_SIGN_TIMEOUT_MS/), expect.stringMatching(/LEDGERSEAL_ADMIN_KEY/), expect.stringMatching(/^PORT/)] }),
+    );
   });
 });
 

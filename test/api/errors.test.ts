@@ -88,7 +88,7 @@ describe('unexpected failures', () => {
       expect(res.headers.get('content-type')).toBe('application/problem+json');
       const body = JSON.parse(text) as Record<string, unknown>;
       expect(body).toMatchObject({ type: `${PROBLEM}internal-error`, status: 500 });
-      expect(body.detail).toBeUndefined();
+      expect(body.detail).toBe('the server failed; the request id identifies it in the server log');
       expect(text).not.toContain('exploded');
       expect(text).not.toContain('t-secret');
       expect(text).not.toMatch(/\bat .*\.ts/);

@@ -161,7 +161,7 @@ describe('ledger routes, verify and the validator endpoint', () => {
 
   it('GET /v1/validators and GET /v1/publications', async () => {
     expect(await (await f.call('GET', '/v1/validators')).json()).toEqual(f.services.validatorSet);
-    const published = await runPublication({ store: f.store, now: () => f.clock.now() });
+    const published = await runPublication({ store: f.store, validatorSet: f.services.validatorSet, now: () => f.clock.now() });
     expect(published.status).toBe('published');
     const page = (await (await f.call('GET', '/v1/publications?limit=10')).json()) as { items: Record<string, any>[] };
     expect(page.items).toHaveLength(1);

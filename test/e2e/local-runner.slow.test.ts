@@ -1,5 +1,5 @@
 /**
- * The local runner as a user meets it: `node --import tsx functions/local.ts`
+ * The local runner as a user meets it: `node --import tsx functions/local/main.ts`
  * (what `npm start` runs) in a child process with its own data dir. The README
  * quickstart (create an agency, anchor, fetch and verify a proof) through HTTP,
  * then Ctrl-C (SIGINT) stops it cleanly and the next start continues the same
@@ -28,7 +28,7 @@ interface Started {
 }
 
 async function start(extraEnv: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'functions/local.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'functions/local/main.ts'], {
     cwd: join(import.meta.dirname, '..', '..'),
     env: { ...process.env, PORT: '0', LEDGERSEAL_DATA_DIR: dataDir, LEDGERSEAL_ROUND_INTERVAL_MS: '200', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,7 +72,7 @@ async function waitConfirmed(url: string, key: string, id: string): Promise<any>
   throw new Error(`anchor ${id} not confirmed in 10 s`);
 }
 
-describe('npm start (functions/local.ts)', () => {
+describe('npm start (functions/local/main.ts)', () => {
   let adminKey = '';
 
   it('a first start that fails (bad config, port taken) keeps no admin-key hash nobody was shown', async () => {

@@ -143,7 +143,7 @@ export async function expectConsistentLedger(store: Store, batches: Batch[]): Pr
     });
   }
   for (const batch of batches) {
-    const placement = await store.getPlacement(batch.id);
+    const placement = await store.getPlacement(batch.id, { consistent: true });
     expect(placement, `placement of ${batch.id}`).not.toBeNull();
     expect(seen.get(batch.id)).toBe(placement!.height);
   }

@@ -36,6 +36,11 @@ describe('a coordinator killed at every step', () => {
       const batches: Batch[] = [];
       for (const step of ROUND_STEPS) {
         batches.push(await seedBatch(store, 3), await seedBatch(store, 1));
+        if (step === 'quarantine') {
+          // A marker that does not match its batch: the round quarantines it (and is killed doing so).
+          const forged = await seedBatch(store, 2);
+          await store.putPending({ batchId: forged.id, agencyId: 'AGENCY-X', arrivedAt: forged.arrivedAt, root: forged.root, count: forged.count });
+        }
         let crashed = false;
         const failAfter = (s: RoundStep): void => {
           if (s === step && !crashed) {
@@ -52,6 +57,7 @@ describe('a coordinator killed at every step', () => {
         expect(crashed, `step ${step} was reached`).toBe(true);
         await drain(roundDeps(store, vs));
       }
+      expect((await store.listEvents({ limit: 10, type: 'batch.quarantined' })).items).toHaveLength(1);
       await expectConsistentLedger(store, batches);
     } finally {
       await close();

@@ -152,7 +152,7 @@ describe('rounds', () => {
     }
   });
 
-  it('leaves out a pending batch whose marker names another agency than the stored batch', async () => {
+  it('quarantines a pending batch whose marker names another agency than the stored batch, and goes on', async () => {
     const { store, close } = await withStore();
     try {
       const logs: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
@@ -161,14 +161,24 @@ describe('rounds', () => {
       const forged = await seedBatch(store, 4);
       // The marker is rewritten with a foreign owner (a bug or tampering): its event would go astray.
       await store.putPending({ batchId: forged.id, agencyId: 'AGENCY-X', arrivedAt: forged.arrivedAt, root: forged.root, count: forged.count });
+      const reason = `member agency AGENCY-X differs from the batch's ${AGENCY}`;
       const o = await runRound(deps);
-      expect(o).toMatchObject({ status: 'finalized', batches: 1, anchors: 2 });
+      expect(o).toMatchObject({ status: 'finalized', batches: 1, anchors: 2, leftOut: [{ batchId: forged.id, agencyId: 'AGENCY-X', reason }] });
       expect((await store.getProposal(0))!.members.map((m) => m.batchId)).toEqual([good.id]);
       expect(logs).toContainEqual({
         level: 'error',
-        message: 'pending batch left out of the round',
-        fields: { height: 0, batchId: forged.id, problem: `member agency AGENCY-X differs from the batch's ${AGENCY}` },
+        message: 'batch quarantined: left out of every round',
+        fields: { height: 0, batchId: forged.id, agencyId: 'AGENCY-X', reason },
       });
+      // Out of every round from now on: a quarantine record, an event for the marker's agency, no marker.
+      expect(await store.getQuarantine(forged.id)).toMatchObject({ batchId: forged.id, agencyId: 'AGENCY-X', reason });
+      const events = await store.listEvents({ limit: 10, type: 'batch.quarantined' });
+      expect(events.items).toEqual([expect.objectContaining({ id: `batch.quarantined:${forged.id}`, agencyId: 'AGENCY-X', data: { batchId: forged.id, reason } })]);
+      expect(await store.listPending({ before: '2100-01-01T00:00:00.000Z', limit: 10 })).toEqual([]);
+      expect(await runRound(deps)).toMatchObject({ status: 'empty', leftOut: [] });
+      // Its owner reading one of its anchors learns what happened; nobody else learns it exists.
+      await expect(readAnchor(store, ORIGIN, `${forged.id}.0`, AGENCY)).rejects.toMatchObject({ code: 'UNREADABLE_BATCH', message: expect.stringContaining(reason) });
+      expect(await readAnchor(store, ORIGIN, `${forged.id}.0`, 'AGENCY-X')).toBeNull();
     } finally {
       await close();
     }
@@ -180,7 +190,7 @@ describe('rounds', () => {
       let t = Date.parse('2030-01-01T00:00:00.000Z');
       const now = (): Date => new Date(t);
       const published: LedgerEvent[] = [];
-      const pub = { store, now, intervalMs: 60_000, onEvent: (e: LedgerEvent) => published.push(e) };
+      const pub = { store, validatorSet: SET, now, intervalMs: 60_000, onEvent: (e: LedgerEvent) => published.push(e) };
       expect((await runPublication(pub)).status).toBe('no-block');
 
       const deps = roundDeps(store, clients(validators(store)));

@@ -1,0 +1,107 @@
+/**
+ * The local runner's data directory (docs/operations.md "Data directory"):
+ *
+ *   lock               pid of the process using it: one runner per directory
+ *   ledger.json        the ledger's origin and on-disk format, fixed for life
+ *   admin-key.sha256   the admin token's SHA-256 (never the token), 0600
+ *   keys/<name>.key    validator signer keys, 0600 (ledger/keys.ts)
+ *   dynamo/            dynalite's LevelDB files
+ *
+ * Everything here is checked before the store is opened, so a second
+ * `npm start` on a directory in use, or a ledger of another origin or format,
+ * stops with a sentence that says so instead of a LevelDB error.
+ */
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateAdminToken, hashToken } from '../api/auth.ts';
+
+/**
+ * The on-disk format of a local ledger. 2: validators cosign in C2SP
+ * tlog-cosignature/v1 (type 0x04 keys) and batch parts are keyed by their
+ * digest; ledgers of format 1 (plain Ed25519 notes) cannot be continued.
+ */
+export const LOCAL_LEDGER_FORMAT = 2;
+
+export class DataDirError extends Error {
+  override name = 'DataDirError';
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Take the directory's lock (an exclusively created file holding our pid). A
+ * lock left by a process that no longer runs is taken over; one held by a live
+ * process is refused. Returns the release function.
+ */
+export function lockDataDir(dir: string): () => void {
+  const file = join(dir, 'lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        try {
+          if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      throw new DataDirError(`the data directory ${dir} is in use by process ${pid} (another npm start?); stop it or set LEDGERSEAL_DATA_DIR to another directory`);
+    }
+    if (pid === process.pid) throw new DataDirError(`the data directory ${dir} is already open in this process`);
+    unlinkSync(file); // stale: its process is gone
+  }
+  throw new DataDirError(`cannot lock the data directory ${dir}`);
+}
+
+/** A ledger keeps its origin and format for life: refuse to continue one under another origin or format. */
+export function checkLedgerFile(dir: string, origin: string, table: string): void {
+  const file = join(dir, 'ledger.json');
+  if (!existsSync(file)) {
+    writeFileSync(file, `${JSON.stringify({ origin, table, format: LOCAL_LEDGER_FORMAT }, null, 2)}\n`, { mode: 0o600 });
+    return;
+  }
+  const stored = JSON.parse(readFileSync(file, 'utf8')) as { origin?: string; format?: number };
+  if (stored.origin !== origin) {
+    throw new DataDirError(`the ledger in ${dir} has origin "${stored.origin}", not "${origin}"; unset LEDGERSEAL_ORIGIN or use another LEDGERSEAL_DATA_DIR`);
+  }
+  if ((stored.format ?? 1) !== LOCAL_LEDGER_FORMAT) {
+    throw new DataDirError(
+      `the ledger in ${dir} has on-disk format ${stored.format ?? 1}, written by an earlier Ledgerseal (validators signed plain Ed25519 notes); ` +
+        `this version writes format ${LOCAL_LEDGER_FORMAT} and cannot continue it: use an empty LEDGERSEAL_DATA_DIR`,
+    );
+  }
+}
+
+/**
+ * The admin key: LEDGERSEAL_ADMIN_KEY when set; otherwise the hash kept in the
+ * data dir; on first start a new key is generated. Only its hash is ever written,
+ * and only by `persist()`, called once the runner is up and the banner can show
+ * the key: a first start that fails half-way must not keep a hash nobody saw.
+ */
+export function adminKey(dir: string, configured: string | null): { hash: string; generated?: string; persist(): void } {
+  const file = join(dir, 'admin-key.sha256');
+  const none = (): void => {};
+  if (configured !== null) return { hash: hashToken(configured), persist: none };
+  if (existsSync(file)) return { hash: readFileSync(file, 'utf8').trim(), persist: none };
+  const { token, keyHash } = generateAdminToken();
+  return { hash: keyHash, generated: token, persist: () => writeFileSync(file, `${keyHash}\n`, { mode: 0o600, flag: 'wx' }) };
+}
+
+export function ensureDataDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+}

@@ -1,0 +1,149 @@
+/**
+ * The one module that builds the service from a Config (ARCHITECTURE.md
+ * "Local runner", "Deployment"): the HTTP app, the validators this process
+ * hosts, the round coordinator and the publication job, each with the
+ * configured limits and the same logging. The local runner (local/runner.ts),
+ * the Lambda handlers and the tests are thin wiring over `wire()`: they only
+ * choose the store, the keys, the clock and the logger.
+ */
+import { type ValidatorSet } from '@ledgerseal/sdk';
+import { createApp, type LedgersealApp } from './app.ts';
+import type { Config } from './config.ts';
+import { runRound, type RoundDeps, type RoundOutcome, type Timers } from './ledger/coordinator.ts';
+import { defaultValidatorSet, type ValidatorKey } from './ledger/keys.ts';
+import { runPublication, type PublicationOutcome } from './ledger/publisher.ts';
+import { httpValidator, type HttpValidatorOptions, inProcessValidator, type ValidatorClient } from './ledger/remote-validator.ts';
+import { Validator } from './ledger/validator.ts';
+import { type ClientAddress, type Clock, type Logger, type Services, silentLogger, systemClock } from './services.ts';
+import type { Store } from './store/port.ts';
+
+export interface WiringInput {
+  config: Config;
+  store: Store;
+  /** Validators hosted by this process (their signer keys): signing in process, and behind POST /v1/validator/sign. */
+  validatorKeys?: readonly ValidatorKey[];
+  /** The validator set in force. Default: the set of `validatorKeys`, weight 1 each, bound to the origin. */
+  validatorSet?: ValidatorSet;
+  /** Validators the coordinator reaches over HTTP instead of in process. */
+  remoteValidators?: readonly Omit<HttpValidatorOptions, 'timeoutMs'>[];
+  /** The hosted validator that answers POST /v1/validator/sign (one of validatorKeys), if any. */
+  signEndpointValidator?: string;
+  clock?: Clock;
+  log?: Logger;
+  /** How the API learns a request's client address (rate limit of POST /v1/verify); platform adapters supply it. */
+  clientAddress?: ClientAddress;
+  /** Test hook: timers of the coordinator (sign timeouts, quorum grace). */
+  timers?: Timers;
+}
+
+export interface Ledger {
+  config: Config;
+  services: Services;
+  app: LedgersealApp;
+  validatorSet: ValidatorSet;
+  /** The validators hosted here, in set order. */
+  validators: readonly Validator[];
+  /** What the coordinator asks, in set order: in-process clients and HTTP clients. */
+  validatorClients: readonly ValidatorClient[];
+  roundDeps: RoundDeps;
+  /** One round with the configured limits; its summary is logged (nothing for an empty round). */
+  round(): Promise<RoundOutcome>;
+  /** One run of the publication job; a new publication is logged. */
+  publish(): Promise<PublicationOutcome>;
+}
+
+const ms = (x: number): number => Math.round(x * 10) / 10;
+
+/** Build everything from one configuration. Throws at once on an inconsistent setup. */
+export function wire(input: WiringInput): Ledger {
+  const { config, store } = input;
+  const clock = input.clock ?? systemClock;
+  const log = input.log ?? silentLogger;
+  const keys = input.validatorKeys ?? [];
+  const validatorSet = input.validatorSet ?? defaultValidatorSet(config.origin, keys);
+  const now = (): Date => clock.now();
+
+  const validators = keys.map(
+    (k) =>
+      new Validator({ name: k.name, signerKey: k.signerKey, store, origin: config.origin, validatorSet, maxClockSkewMs: config.maxClockSkewMs, now }),
+  );
+  const remote = (input.remoteValidators ?? []).map((r) => httpValidator(r));
+  const clients = [...validators.map((v) => inProcessValidator(v)), ...remote];
+  for (const c of clients) {
+    if (!validatorSet.validators.some((v) => v.name === c.name)) throw new Error(`validator "${c.name}" is not in the validator set`);
+  }
+  if (new Set(clients.map((c) => c.name)).size !== clients.length) throw new Error('a validator is configured twice');
+  const order = new Map(validatorSet.validators.map((v, i) => [v.name, i] as const));
+  clients.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
+
+  let signEndpoint: Validator | undefined;
+  if (input.signEndpointValidator !== undefined) {
+    signEndpoint = validators.find((v) => v.name === input.signEndpointValidator);
+    if (!signEndpoint) throw new Error(`no hosted validator named "${input.signEndpointValidator}"`);
+  }
+
+  const services: Services = {
+    store,
+    config,
+    validatorSet,
+    clock,
+    log,
+    ...(signEndpoint ? { validator: signEndpoint } : {}),
+    ...(input.clientAddress ? { clientAddress: input.clientAddress } : {}),
+  };
+  const app = createApp(services);
+
+  const roundDeps: RoundDeps = {
+    store,
+    origin: config.origin,
+    validatorSet,
+    validators: clients,
+    maxBatchesPerRound: config.rounds.maxBatches,
+    cutoffLagMs: config.rounds.cutoffLagMs,
+    ...(config.rounds.signTimeoutMs !== null ? { signTimeoutMs: config.rounds.signTimeoutMs } : {}),
+    now,
+    ...(input.timers ? { timers: input.timers } : {}),
+    // The summary below covers the info lines; keep the coordinator's warnings and errors.
+    log: (level, message, fields) => {
+      if (level !== 'info') log[level]({ msg: message, ...fields });
+    },
+  };
+
+  return {
+    config,
+    services,
+    app,
+    validatorSet,
+    validators,
+    validatorClients: clients,
+    roundDeps,
+    async round() {
+      const outcome = await runRound(roundDeps);
+      if (outcome.status !== 'empty') {
+        const line = {
+          msg: 'round',
+          status: outcome.status,
+          height: outcome.height,
+          batches: outcome.batches,
+          anchors: outcome.anchors,
+          signers: outcome.signers,
+          faults: outcome.faults.map((f) => `${f.validator}:${f.reason}`),
+          ...(outcome.leftOut.length > 0 ? { leftOut: outcome.leftOut.map((b) => b.batchId) } : {}),
+          settleMs: ms(outcome.durations.settleMs),
+          proposeMs: ms(outcome.durations.proposeMs),
+          signMs: ms(outcome.durations.signMs),
+          totalMs: ms(outcome.durations.totalMs),
+        };
+        if (outcome.status === 'finalized') log.info(line);
+        else log.warn(line);
+      }
+      return outcome;
+    },
+    async publish() {
+      const r = await runPublication({ store, validatorSet, intervalMs: config.publicationIntervalMs, now });
+      if (r.status === 'published') log.info({ msg: 'publication', size: r.publication.size, code: r.publication.code });
+      if (r.status === 'no-quorum') log.error({ msg: 'publication refused', size: r.size, detail: r.detail });
+      return r;
+    },
+  };
+}
