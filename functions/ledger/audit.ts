@@ -70,7 +70,7 @@ export async function auditLedger(store: Store, validatorSet: ValidatorSet, opts
   let prevRoot: Uint8Array | null = null;
   let h = 0;
   for (;;) {
-    const page = await store.listBlocks({ from: h, limit: opts.pageSize ?? 100 });
+    const page = await store.listBlocks({ from: h, limit: opts.pageSize ?? 100, consistent: true });
     if (page.length === 0) break;
     for (const block of page) {
       if (block.height !== h) {

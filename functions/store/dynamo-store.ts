@@ -405,8 +405,8 @@ export class DynamoStore implements P.Store {
     return items[0] ? blockFrom(items[0]) : null;
   }
 
-  /** Heights from..from+limit-1 that exist, ascending; eventually consistent. */
-  async listBlocks(opts: { from: number; limit: number }): Promise<P.Block[]> {
+  /** Heights from..from+limit-1 that exist, ascending; eventually consistent unless asked (the audit). */
+  async listBlocks(opts: { from: number; limit: number; consistent?: boolean }): Promise<P.Block[]> {
     const limit = pageLimit(opts.limit);
     const from = height12(opts.from);
     const to = height12(Math.min(opts.from + limit - 1, 999_999_999_999));
@@ -414,6 +414,7 @@ export class DynamoStore implements P.Store {
       {
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
         ExpressionAttributeValues: { ':pk': S('BLOCK'), ':a': S(from), ':b': S(to) },
+        ConsistentRead: opts.consistent === true,
       },
       limit,
     );

@@ -220,7 +220,8 @@ export interface Store {
   putBlock(block: Block): Promise<boolean>;
   getBlock(height: number): Promise<Block | null>;
   getLatestBlock(): Promise<Block | null>;
-  listBlocks(opts: { from: number; limit: number }): Promise<Block[]>;
+  /** Heights from..from+limit-1 that exist, ascending; eventually consistent unless `consistent` (the audit). */
+  listBlocks(opts: { from: number; limit: number; consistent?: boolean }): Promise<Block[]>;
   markBlockSettled(height: number): Promise<void>;
   putPlacements(placements: Placement[]): Promise<void>;
   getPlacement(batchId: string, opts: ReadOptions): Promise<Placement | null>;

@@ -20,6 +20,8 @@ import { batchTree } from '../../functions/ledger/round.ts';
 import { Validator } from '../../functions/ledger/validator.ts';
 import type { SignResponse } from '../../functions/ledger/validator-protocol.ts';
 import type { Batch, Store } from '../../functions/store/port.ts';
+import { type TestStore, withStore as withEngineStore } from '../helpers/dynalite.ts';
+import { laggingEngine, type LaggingEngine } from '../helpers/lagging-engine.ts';
 
 export const ORIGIN = 'ledgerseal.test/ledger';
 export const AGENCY = 'AGENCY-A';
@@ -131,7 +133,7 @@ export async function drain(deps: RoundDeps, max = 50): Promise<RoundOutcome[]> 
 export async function expectConsistentLedger(store: Store, batches: Batch[]): Promise<void> {
   const latest = await store.getLatestBlock();
   expect(latest?.settled).toBe(true);
-  const blocks = await store.listBlocks({ from: 0, limit: 1000 });
+  const blocks = await store.listBlocks({ from: 0, limit: 1000, consistent: true });
   expect(blocks.map((b) => b.height)).toEqual(blocks.map((_, i) => i));
   const seen = new Map<string, number>();
   for (const b of blocks) {
@@ -160,4 +162,38 @@ export async function expectConsistentLedger(store: Store, batches: Batch[]): Pr
       expect(r.ok, JSON.stringify(r)).toBe(true);
     }
   }
+}
+
+// ---- consistency modes ---------------------------------------------------------------
+
+/**
+ * The crash, race and retry suites run in both modes: on the engine as it is
+ * (dynalite is always consistent), and with eventually consistent reads served
+ * from a lagging view of recent writes, as DynamoDB may serve them
+ * (test/helpers/lagging-engine.ts). Correctness must not depend on any read
+ * that is not asked to be consistent.
+ */
+export interface StoreMode {
+  name: string;
+  lagging: boolean;
+}
+
+export const STORE_MODES: StoreMode[] = [
+  { name: 'consistent reads', lagging: false },
+  { name: 'lagging eventually consistent reads', lagging: true },
+];
+
+export function storeMode(mode: StoreMode, options: { maxLagWrites?: number; writeDelayMs?: [number, number]; seed?: number } = {}) {
+  let engine: LaggingEngine | undefined;
+  return {
+    /** A store on a fresh table; in the lagging mode its eventually consistent reads lag. */
+    withStore(): Promise<TestStore> {
+      engine = mode.lagging ? laggingEngine({ seed: options.seed ?? 7, maxLagWrites: options.maxLagWrites ?? 60, ...(options.writeDelayMs ? { writeDelayMs: options.writeDelayMs } : {}) }) : undefined;
+      return withEngineStore(engine ? { lagging: engine } : {});
+    },
+    /** In the lagging mode the engine must really have served stale items: the suite cannot pass vacuously. */
+    expectStaleReadsServed(): void {
+      if (engine) expect(engine.stats().staleItems).toBeGreaterThan(0);
+    },
+  };
 }
