@@ -12,6 +12,7 @@ import { defaultValidatorSet } from '../../functions/ledger/keys.ts';
 import type { Clock, LogFields, Logger, Services, ValidatorService } from '../../functions/services.ts';
 import type { Store } from '../../functions/store/port.ts';
 import { type TestStore, withStore } from '../helpers/dynalite.ts';
+import type { LaggingEngine } from '../helpers/lagging-engine.ts';
 
 export const ORIGIN = 'ledgerseal.test/api';
 
@@ -38,10 +39,12 @@ export interface FixtureOptions {
   validator?: (f: { store: Store; set: ValidatorSet; keys: Fixture['validatorKeys'] }) => ValidatorService;
   /** Wrap the store (fault injection around the real engine). */
   wrapStore?: (store: Store) => Store;
+  /** Serve the store's eventually consistent reads from a lagging view (and delay writes, if the engine says so). */
+  lagging?: LaggingEngine;
 }
 
 export async function fixture(opts: FixtureOptions = {}): Promise<Fixture> {
-  const ts = await withStore();
+  const ts = await withStore(opts.lagging ? { lagging: opts.lagging } : {});
   const store = opts.wrapStore ? opts.wrapStore(ts.store) : ts.store;
   let now = Date.parse('2026-11-22T04:32:16.123Z');
   const clock = {
