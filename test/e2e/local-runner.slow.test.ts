@@ -39,7 +39,8 @@ async function start(extraEnv: Record<string, string> = {}): Promise<Started> {
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`runner did not start:\n${err}`)), 30_000);
+    // A generous bound, only so that a runner that never starts fails the test instead of hanging it.
+    const timer = setTimeout(() => reject(new Error(`runner did not start:\n${err}`)), 120_000);
     child.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
       const m = /running at (http:\/\/\S+)/.exec(err);
@@ -64,12 +65,13 @@ async function json(res: Response): Promise<any> {
 }
 
 async function waitConfirmed(url: string, key: string, id: string): Promise<any> {
-  for (let i = 0; i < 200; i++) {
+  // Polls until confirmed; the bound only turns a ledger that never confirms into a failure instead of a hang.
+  for (let i = 0; i < 2_400; i++) {
     const r = await json(await fetch(`${url}/v1/anchors/${id}`, { headers: { authorization: `Bearer ${key}` } }));
     if (r.status === 'confirmed') return r;
     await new Promise((res) => setTimeout(res, 50));
   }
-  throw new Error(`anchor ${id} not confirmed in 10 s`);
+  throw new Error(`anchor ${id} not confirmed after 2,400 polls`);
 }
 
 describe('npm start (functions/local/main.ts)', () => {

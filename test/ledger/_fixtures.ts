@@ -72,18 +72,87 @@ export const offline = (name: string): ValidatorClient => ({
   },
 });
 
-/** Answers (correctly) only after `delayMs`, unless aborted first. */
-export const slow = (inner: ValidatorClient, delayMs: number): ValidatorClient => ({
-  name: inner.name,
-  sign: (req, { signal }) =>
-    new Promise<SignResponse>((resolve, reject) => {
-      const t = setTimeout(() => inner.sign(req, { signal }).then(resolve, reject), delayMs);
-      signal.addEventListener('abort', () => {
-        clearTimeout(t);
-        reject(signal.reason);
-      });
-    }),
-});
+/**
+ * A validator that answers (correctly) only when the test releases it, or never:
+ * it waits for a signal, not for time, so no outcome depends on the machine's speed.
+ * A call that is aborted first (a timeout, the quorum grace) rejects with the reason.
+ */
+export function gated(inner: ValidatorClient): { client: ValidatorClient; release(): void; asked: Promise<void> } {
+  let open = false;
+  const waiting: (() => void)[] = [];
+  let onAsked!: () => void;
+  const asked = new Promise<void>((r) => (onAsked = r));
+  const client: ValidatorClient = {
+    name: inner.name,
+    sign: (req, { signal }) =>
+      new Promise<SignResponse>((resolve, reject) => {
+        onAsked();
+        const go = (): void => void inner.sign(req, { signal }).then(resolve, reject);
+        if (open) return go();
+        waiting.push(go);
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      }),
+  };
+  return { client, asked, release: () => ((open = true), waiting.splice(0).forEach((go) => go())) };
+}
+
+/** A validator that never answers (until the coordinator gives up on it). */
+export const hung = (inner: ValidatorClient): ValidatorClient => gated(inner).client;
+
+/**
+ * Coordinator timers that fire only when the test says so (functions/ledger
+ * signatures.ts `Timers`): sign timeouts and the quorum grace are decided by the
+ * test, never by how fast the machine is. Time stands still unless advanced.
+ */
+export function manualTimers() {
+  type Timer = { label: string; ms: number; fn: () => void };
+  const pending = new Map<number, Timer>();
+  const set: Timer[] = [];
+  const waiters: { label: string; resolve: (t: Timer) => void }[] = [];
+  let seq = 0;
+  let now = 0;
+  const take = (label: string): Timer | undefined => {
+    for (const [id, t] of pending) {
+      if (t.label === label) {
+        pending.delete(id);
+        return t;
+      }
+    }
+    return undefined;
+  };
+  return {
+    set(label: string, ms: number, fn: () => void): () => void {
+      const id = ++seq;
+      const t = { label, ms, fn };
+      set.push(t);
+      pending.set(id, t);
+      const w = waiters.findIndex((x) => x.label === label);
+      if (w >= 0) {
+        pending.delete(id);
+        waiters.splice(w, 1)[0]!.resolve(t);
+      }
+      return () => void pending.delete(id);
+    },
+    now: () => now,
+    advance(ms: number): void {
+      now += ms;
+    },
+    /** Fire the next timer with this label (waiting until one is set); resolves with its duration in ms. */
+    fire(label: string): Promise<number> {
+      const t = take(label);
+      if (t) {
+        t.fn();
+        return Promise.resolve(t.ms);
+      }
+      return new Promise<number>((resolve) => waiters.push({ label, resolve: (x) => (x.fn(), resolve(x.ms)) }));
+    },
+    /** Durations of every timer set so far with this label, in order. */
+    scheduled(label: string): number[] {
+      return set.filter((t) => t.label === label).map((t) => t.ms);
+    },
+  };
+}
+export type ManualTimers = ReturnType<typeof manualTimers>;
 
 /** Returns a signature line whose signature bytes are flipped. */
 export const badSignature = (inner: ValidatorClient): ValidatorClient => ({
@@ -110,8 +179,13 @@ export const equivocating = (key: ValidatorKey): ValidatorClient => ({
 
 // ---- running and checking ----------------------------------------------------------
 
+/**
+ * A coordinator over `vs`. Its timers are manual: no sign timeout or quorum grace
+ * ever fires on its own, so a test with a validator that does not answer fires
+ * the timer it means (ManualTimers.fire) and nothing else depends on speed.
+ */
 export function roundDeps(store: Store, vs: ValidatorClient[], extra: Partial<RoundDeps> = {}): RoundDeps {
-  return { store, origin: ORIGIN, validatorSet: SET, validators: vs, signTimeoutMs: 2_000, ...extra };
+  return { store, origin: ORIGIN, validatorSet: SET, validators: vs, timers: manualTimers(), ...extra };
 }
 
 /** Run rounds until one is empty (nothing pending, latest block settled). */

@@ -12,7 +12,7 @@ import { verifyCheckpointQuorum } from '../../sdk/src/validator-set.ts';
 import { runRound } from '../../functions/ledger/coordinator.ts';
 import type { FaultReason } from '../../functions/ledger/events.ts';
 import { inProcessValidator, type ValidatorClient } from '../../functions/ledger/remote-validator.ts';
-import { defaultSignTimeoutMs } from '../../functions/ledger/signatures.ts';
+import { defaultSignTimeoutMs, QUORUM_GRACE } from '../../functions/ledger/signatures.ts';
 import { Validator } from '../../functions/ledger/validator.ts';
 import type { Batch, Store } from '../../functions/store/port.ts';
 import { stopDynalite, withStore } from '../helpers/dynalite.ts';
@@ -28,7 +28,9 @@ import {
   roundDeps,
   seedBatch,
   SET,
-  slow,
+  gated,
+  hung,
+  manualTimers,
   validators,
 } from './_fixtures.ts';
 
@@ -36,9 +38,10 @@ afterAll(stopDynalite);
 
 const honest = (store: Store): ValidatorClient[] => clients(validators(store));
 
-const cases: { reason: FaultReason; make: (store: Store) => ValidatorClient; timeoutMs?: number }[] = [
+const cases: { reason: FaultReason; make: (store: Store) => ValidatorClient }[] = [
   { reason: 'unreachable', make: () => offline('validator-4') },
-  { reason: 'timeout', make: (store) => slow(honest(store)[3]!, 1_500), timeoutMs: 150 },
+  // It never answers: the test fires the quorum grace that cuts it off.
+  { reason: 'timeout', make: (store) => hung(honest(store)[3]!) },
   { reason: 'bad-signature', make: (store) => badSignature(honest(store)[3]!) },
   { reason: 'equivocation', make: () => equivocating(KEYS[3]!) },
   {
@@ -58,9 +61,12 @@ describe('one faulty validator of four', () => {
       try {
         const vs = honest(store);
         vs[3] = c.make(store);
-        const deps = roundDeps(store, vs, c.timeoutMs ? { signTimeoutMs: c.timeoutMs } : {});
+        const timers = manualTimers();
+        const deps = roundDeps(store, vs, { timers });
         const batches = [await seedBatch(store, 4)];
-        const o = await runRound(deps);
+        const running = runRound(deps);
+        if (c.reason === 'timeout') await timers.fire('quorum-grace');
+        const o = await running;
         expect(o.status).toBe('finalized');
         expect(o.signers).toEqual(['validator-1', 'validator-2', 'validator-3']);
         expect(o.faults).toEqual([{ validator: 'validator-4', reason: c.reason, detail: expect.any(String) }]);
@@ -73,7 +79,7 @@ describe('one faulty validator of four', () => {
           }),
         ]);
         batches.push(await seedBatch(store, 2));
-        await drain(deps);
+        await drain(c.reason === 'timeout' ? roundDeps(store, honest(store).slice(0, 3)) : deps);
         await expectConsistentLedger(store, batches);
         const latest = await store.getLatestBlock();
         expect(verifyCheckpointQuorum(latest!.checkpoint, SET).signers).toEqual(['validator-1', 'validator-2', 'validator-3']);
@@ -113,14 +119,38 @@ describe('sign timeouts', () => {
     const { store, close } = await withStore();
     try {
       const vs = honest(store);
-      vs[3] = slow(honest(store)[3]!, 600_000); // never answers within any timeout
+      vs[3] = hung(honest(store)[3]!);
       await seedBatch(store, 2);
+      const timers = manualTimers();
       // Round timeout 10 minutes: only the post-quorum grace can end this round.
-      const r = await runRound(roundDeps(store, vs, { signTimeoutMs: 600_000 }));
+      const running = runRound(roundDeps(store, vs, { signTimeoutMs: 600_000, timers }));
+      timers.advance(700); // the quorum took 0.7 s: the grace is the minimum, 2 s
+      const graceMs = await timers.fire('quorum-grace');
+      const r = await running;
+      expect(graceMs).toBe(QUORUM_GRACE.minMs);
+      expect(timers.scheduled('sign-timeout:validator-4')).toEqual([600_000]);
       expect(r).toMatchObject({ status: 'finalized', signers: ['validator-1', 'validator-2', 'validator-3'] });
-      expect(r.faults).toHaveLength(1);
-      expect(r.faults[0]).toMatchObject({ validator: 'validator-4', reason: 'timeout' });
-      expect(r.faults[0]!.detail).toMatch(/^no answer within \d+ ms after the quorum was reached$/);
+      expect(r.faults).toEqual([{ validator: 'validator-4', reason: 'timeout', detail: 'no answer within 2000 ms after the quorum was reached' }]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('the grace grows with the time the quorum took', async () => {
+    const { store, close } = await withStore();
+    try {
+      const vs = honest(store);
+      const late = gated(vs[2]!);
+      vs[2] = late.client;
+      vs[3] = hung(honest(store)[3]!);
+      await seedBatch(store, 2);
+      const timers = manualTimers();
+      const running = runRound(roundDeps(store, vs, { timers }));
+      await late.asked;
+      timers.advance(5_000); // validator-3 answers 5 s after the round started: that completes the quorum
+      late.release();
+      expect(await timers.fire('quorum-grace')).toBe(5_000);
+      expect((await running).signers).toEqual(['validator-1', 'validator-2', 'validator-3']);
     } finally {
       await close();
     }
@@ -129,17 +159,27 @@ describe('sign timeouts', () => {
   it("a client's own timeoutMs wins over the round's, both ways", async () => {
     const { store, close } = await withStore();
     try {
+      // Round timeout 2 s, but validator-4's client gives up after 150 ms: a timeout fault when it fires.
       const vs = honest(store);
-      // Round timeout 2 s, but validator-4's client gives up after 150 ms: a timeout fault.
-      vs[3] = { ...slow(honest(store)[3]!, 1_000), timeoutMs: 150 };
+      vs[3] = { ...hung(honest(store)[3]!), timeoutMs: 150 };
       await seedBatch(store, 2);
-      const a = await runRound(roundDeps(store, vs));
+      const timers = manualTimers();
+      const running = runRound(roundDeps(store, vs, { signTimeoutMs: 2_000, timers }));
+      expect(await timers.fire('sign-timeout:validator-4')).toBe(150);
+      const a = await running;
+      expect(timers.scheduled('sign-timeout:validator-1')).toEqual([2_000]);
       expect(a).toMatchObject({ status: 'finalized', signers: ['validator-1', 'validator-2', 'validator-3'] });
       expect(a.faults).toEqual([{ validator: 'validator-4', reason: 'timeout', detail: 'no answer within 150 ms' }]);
-      // Round timeout 1 s, but validator-4's client waits 5 s for its 1.2 s answer: it signs.
-      vs[3] = { ...slow(honest(store)[3]!, 1_200), timeoutMs: 5_000 };
+      // Round timeout 1 s, but validator-4's client waits 5 s: it answers late and still signs.
+      const slow4 = gated(honest(store)[3]!);
       await seedBatch(store, 1);
-      const b = await runRound(roundDeps(store, [...honest(store).slice(0, 3), vs[3]], { signTimeoutMs: 1_000 }));
+      const timers2 = manualTimers();
+      const running2 = runRound(roundDeps(store, [...honest(store).slice(0, 3), { ...slow4.client, timeoutMs: 5_000 }], { signTimeoutMs: 1_000, timers: timers2 }));
+      await slow4.asked;
+      expect(timers2.scheduled('sign-timeout:validator-4')).toEqual([5_000]);
+      expect(timers2.scheduled('sign-timeout:validator-1')).toEqual([1_000]);
+      slow4.release();
+      const b = await running2;
       expect(b).toMatchObject({ status: 'finalized', faults: [] });
       expect(b.signers).toContain('validator-4');
     } finally {

@@ -15,7 +15,7 @@ import { httpValidator } from '../../functions/ledger/remote-validator.ts';
 import type { Validator } from '../../functions/ledger/validator.ts';
 import { refusalProblem, ValidatorRefusal } from '../../functions/ledger/validator-protocol.ts';
 import { stopDynalite, withStore } from '../helpers/dynalite.ts';
-import { ORIGIN, roundDeps, seedBatch, validators } from './_fixtures.ts';
+import { manualTimers, ORIGIN, roundDeps, seedBatch, validators } from './_fixtures.ts';
 
 afterAll(stopDynalite);
 
@@ -88,7 +88,11 @@ describe('HTTP validator client', () => {
       await expect(http(0, 'ok', 'wrong').sign(req, { signal: new AbortController().signal })).rejects.toThrow(/401/);
 
       await seedBatch(store, 1);
-      const o2 = await runRound(roundDeps(store, [http(0), http(1, 'hang'), http(2), http(3, 'garbage')]));
+      // validator-2 hangs: its client's 200 ms timeout fires when the test fires it, not when the machine is slow.
+      const timers = manualTimers();
+      const running = runRound(roundDeps(store, [http(0), http(1, 'hang'), http(2), http(3, 'garbage')], { timers }));
+      expect(await timers.fire('sign-timeout:validator-2')).toBe(200);
+      const o2 = await running;
       expect(o2.status).toBe('no-quorum');
       expect(o2.faults.map((f) => [f.validator, f.reason])).toEqual([
         ['validator-2', 'timeout'],
