@@ -13,7 +13,7 @@
  */
 import { base64ToBytes, bytesToBase64 } from './encoding.ts';
 import { fail } from './errors.ts';
-import { _isNoteSafe, type NoteVerifier, noteVerifier } from './note.ts';
+import { _isNoteSafe, type NoteCosignature, type NoteVerifier, noteVerifier } from './note.ts';
 
 export interface Checkpoint {
   /** The log identity, e.g. `ledgerseal.example.gov/prod`. */
@@ -79,14 +79,16 @@ export function parseCheckpoint(text: string): Checkpoint {
 
 /**
  * Verify a signed checkpoint note and parse its text. `verifier` is a list of
- * verifier keys or a (caching) NoteVerifier. Returns the names whose signatures
- * verified; the caller decides whether they are enough (see verifyCheckpointQuorum).
+ * verifier keys (plain note keys and cosigner keys alike) or a (caching)
+ * NoteVerifier. Returns the names and keys whose signatures verified and the
+ * verified cosignatures with their timestamps; the caller decides whether they
+ * are enough (see verifyCheckpointQuorum).
  */
 export function openCheckpoint(
   note: string,
   verifier: string[] | NoteVerifier,
-): { checkpoint: Checkpoint; verified: string[]; verifiedKeys: string[] } {
+): { checkpoint: Checkpoint; verified: string[]; verifiedKeys: string[]; cosignatures: NoteCosignature[] } {
   const v = Array.isArray(verifier) ? noteVerifier(verifier, { cacheSize: 0 }) : verifier;
-  const { text, verified, verifiedKeys } = v.verify(note);
-  return { checkpoint: parseCheckpoint(text), verified, verifiedKeys };
+  const { text, verified, verifiedKeys, cosignatures } = v.verify(note);
+  return { checkpoint: parseCheckpoint(text), verified, verifiedKeys, cosignatures };
 }

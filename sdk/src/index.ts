@@ -10,6 +10,7 @@ export * from './record.ts';
 export * from './merkle.ts';
 export * from './merkle-shape.ts';
 export * from './note.ts';
+export * from './cosignature.ts';
 export * from './checkpoint.ts';
 export * from './block.ts';
 export * from './validator-set.ts';

@@ -6,16 +6,22 @@
  * check, run in the order the protocol lists them, the first failure reported
  * by its check name. Trust material (a validator set or publications) is passed
  * in by the caller and never fetched.
+ *
+ * Time: with validator trust the result's `time` is attested by the validators'
+ * C2SP tlog-cosignature/v1 timestamps (attestedTime, validator-set.ts); the block
+ * header's time is only the ledger's claim (`claimedTime`). Publication trust
+ * attests inclusion, not time (`time: null`).
  */
-import { parseBlockHeader, type BlockHeader } from './block.ts';
+import { parseBlockHeader, timeToRfc3339Millis, type BlockHeader } from './block.ts';
 import { parseCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { bytesToHex, equalBytes, hexToBytes, utf8 } from './encoding.ts';
 import { fail, LedgersealError } from './errors.ts';
+import { canonicalJson } from './jcs.ts';
 import { leafHash, rootFromInclusionProof } from './merkle.ts';
-import { noteVerifier, parseNote, type NoteVerifier } from './note.ts';
+import { parseNote, type NoteVerifier } from './note.ts';
 import { decodePublicationCode } from './publication.ts';
 import { anchorOf, hashRecord } from './record.ts';
-import { checkQuorum, type ValidatorSet } from './validator-set.ts';
+import { parseValidatorSet, validatorSetVerifier, verifyCheckpointQuorum, type ValidatorSet } from './validator-set.ts';
 
 export const PROOF_FORMAT = 'ledgerseal-proof/v1';
 export const PROOF_MEDIA_TYPE = 'application/vnd.ledgerseal.proof+json';
@@ -93,12 +99,26 @@ export interface ProofVerified {
   detail: string;
   anchor: string;
   height: number;
-  time: string;
+  /**
+   * Validator trust: the attested time T + 1 second as RFC 3339 UTC with milliseconds,
+   * T = attestedTime of the checkpoint's cosignatures. Cosignature timestamps are whole
+   * seconds, truncated, so the cosigners had observed the checkpoint before T + 1: the
+   * record existed no later than `time`. Publication trust: null (it attests inclusion,
+   * not time; the record existed no later than the date the publication was printed).
+   */
+  time: string | null;
+  /** The block header's `time`: the ledger's claim, attested by nobody. */
+  claimedTime: string;
   calendarSize: number;
   calendarRoot: string;
   origin: string;
-  /** Validators whose signatures counted (validator trust only). */
+  /** Validators whose signatures counted, in set order (validator trust only). */
   signers?: string[];
+  /**
+   * Validators (set order) whose cosignatures at or before T carry more than 1/3 of the
+   * weight: the ones who vouch for `time` (validator trust only).
+   */
+  timeAttestedBy?: string[];
 }
 
 export interface ProofRejected {
@@ -280,28 +300,108 @@ function checkCalendarInclusion(doc: ProofDocument, header: BlockHeader, cp: Che
   check(equalBytes(root, cp.root), 'calendar-inclusion', 'the calendar path does not lead to the checkpoint root');
 }
 
-const verifierCache = new WeakMap<ValidatorSet, NoteVerifier>();
-
-function verifierFor(set: ValidatorSet): NoteVerifier {
-  let v = verifierCache.get(set);
-  if (!v) {
-    v = noteVerifier(set.validators.map((x) => x.key));
-    verifierCache.set(set, v);
-  }
-  return v;
+interface TrustedSet {
+  /** The validated copy (parseValidatorSet). */
+  set: ValidatorSet;
+  /** A caching note verifier for exactly its keys. */
+  verifier: NoteVerifier;
 }
 
-/** 8a. Validators holding more than 2/3 of the weight signed the checkpoint. */
-function checkQuorumSignatures(doc: ProofDocument, set: ValidatorSet): string[] {
-  let verified: string[];
+/**
+ * Validated sets and their caching verifiers, keyed by CONTENT (RFC 8785 canonical
+ * JSON), in LRU order: a set changed in place (a validator removed, a key replaced)
+ * has a new key and is validated and verified afresh, and an equal set in a new object
+ * reuses the entry. Small, since a verifier trusts one or a few sets at a time.
+ */
+const TRUSTED_SET_CACHE_SIZE = 8;
+const trustedSets = new Map<string, TrustedSet>();
+let setHits = 0;
+let setMisses = 0;
+
+/**
+ * The validated trusted set and its verifier. Throws MALFORMED_VALIDATOR_SET for an
+ * invalid set: that is the caller's misconfiguration, not a bad proof.
+ */
+function trustedSet(input: ValidatorSet): TrustedSet {
+  let parsed: ValidatorSet | undefined;
+  let key: string;
   try {
-    verified = verifierFor(set).verify(doc.checkpoint).verified;
+    key = canonicalJson(input);
+  } catch {
+    // Not plain JSON (e.g. `origin: undefined`): valid only if parseValidatorSet says so; key on its clean copy.
+    parsed = parseValidatorSet(input);
+    key = canonicalJson(parsed);
+  }
+  const hit = trustedSets.get(key);
+  if (hit !== undefined) {
+    setHits++;
+    trustedSets.delete(key); // re-insert: Map order is the recency order
+    trustedSets.set(key, hit);
+    return hit;
+  }
+  setMisses++;
+  // Validity is a function of the content, so the content key may stand for the check from now on.
+  const set = parsed ?? parseValidatorSet(input);
+  const entry: TrustedSet = { set, verifier: validatorSetVerifier(set) };
+  if (trustedSets.size >= TRUSTED_SET_CACHE_SIZE) trustedSets.delete(trustedSets.keys().next().value!);
+  trustedSets.set(key, entry);
+  return entry;
+}
+
+/**
+ * Counters of verifyProof's caches, for metrics: `sets` (validated validator sets,
+ * keyed by content) and `notes` (signature results, summed over the cached sets'
+ * verifiers).
+ */
+export function verifyProofCacheStats(): {
+  sets: { hits: number; misses: number; entries: number };
+  notes: { hits: number; misses: number; entries: number };
+} {
+  const notes = { hits: 0, misses: 0, entries: 0 };
+  for (const { verifier } of trustedSets.values()) {
+    const s = verifier.cacheStats();
+    notes.hits += s.hits;
+    notes.misses += s.misses;
+    notes.entries += s.entries;
+  }
+  return { sets: { hits: setHits, misses: setMisses, entries: trustedSets.size }, notes };
+}
+
+interface Attested {
+  signers: string[];
+  weight: number;
+  total: number;
+  /** T: the attested time, POSIX seconds. */
+  attestedTime: number;
+  /** T + 1 s, RFC 3339 UTC with milliseconds. */
+  time: string;
+  timeAttestedBy: string[];
+}
+
+/**
+ * 8a. Validators holding more than 2/3 of the weight cosigned the checkpoint (lines
+ * verified under the set's own key strings), and their cosignature timestamps give
+ * an attested time T (more than 1/3 of the weight had cosigned by T).
+ */
+function checkQuorumSignatures(doc: ProofDocument, trusted: TrustedSet): Attested {
+  let q: ReturnType<typeof verifyCheckpointQuorum>;
+  try {
+    q = verifyCheckpointQuorum(doc.checkpoint, trusted.set, trusted.verifier);
   } catch (e) {
     throw new CheckFailed('quorum', e instanceof Error ? e.message : String(e));
   }
-  const q = checkQuorum(set, verified);
+  check(q.reason !== 'ORIGIN_MISMATCH', 'quorum', `checkpoint origin "${q.checkpoint.origin}" is not the validator set's origin`);
   check(q.ok, 'quorum', `signatures carry weight ${q.weight} of ${q.total}; more than 2/3 is needed`);
-  return q.signers;
+  // Cannot fail with a valid set (all its keys are cosigner keys, and 2/3 > 1/3); checked all the same.
+  const t = q.attestedTime;
+  check(t !== null, 'quorum', `no attested time: the cosignature/v1 timestamps by the set's keys carry no more than 1/3 of the weight`);
+  let time: string;
+  try {
+    time = timeToRfc3339Millis(new Date((t + 1) * 1000));
+  } catch {
+    throw new CheckFailed('quorum', `attested time ${t} (POSIX seconds) is outside the years 0000-9999`);
+  }
+  return { signers: q.signers, weight: q.weight, total: q.total, attestedTime: t, time, timeAttestedBy: q.timeAttestedBy };
 }
 
 function decodeTrusted(p: TrustedPublication): { size: number; root: Uint8Array } {
@@ -328,35 +428,53 @@ function checkpointBody(note: string): string {
   return parseNote(note).text;
 }
 
+/** The success result (no object spread: it runs for every verified proof). */
+function verified(doc: ProofDocument, header: BlockHeader, cp: Checkpoint, detail: string, time: string | null): ProofVerified {
+  return {
+    ok: true,
+    detail,
+    anchor: doc.anchor,
+    height: header.height,
+    time,
+    claimedTime: header.time,
+    calendarSize: cp.size,
+    calendarRoot: bytesToHex(cp.root),
+    origin: cp.origin,
+  };
+}
+
 /**
  * Verify a proof document against trusted validators or publications, running
  * each check of PROTOCOL.md section 6 in order. Never throws for a bad proof:
  * the result names the first failed check.
  */
 export function verifyProof(proof: unknown, trust: ProofTrust, options: VerifyProofOptions = {}): ProofResult {
+  // Trust material first: an invalid validator set throws (MALFORMED_VALIDATOR_SET), it is no verdict on the proof.
+  const trusted = isObject(trust) && 'validators' in trust ? trustedSet(trust.validators) : undefined;
   try {
     const doc = checkFormat(proof);
     checkAnchor(doc, options);
     const chainRoot = foldChain(doc);
     const header = checkBlock(doc);
     checkRoundRoot(doc, header, chainRoot);
-    const cp = checkCheckpoint(doc, trust);
+    const cp = checkCheckpoint(doc, trusted ? { validators: trusted.set, origin: trust.origin } : trust);
     checkCalendarInclusion(doc, header, cp);
-    let signers: string[] | undefined;
-    if ('validators' in trust) signers = checkQuorumSignatures(doc, trust.validators);
-    else checkPublication(cp, trust.publication);
-    const how = signers ? `signed by ${signers.join(', ')}` : `matches the publication of size ${cp.size}`;
-    return {
-      ok: true,
-      detail: `anchor included in block ${header.height} (${header.time}); calendar size ${cp.size} ${how}`,
-      anchor: doc.anchor,
-      height: header.height,
-      time: header.time,
-      calendarSize: cp.size,
-      calendarRoot: bytesToHex(cp.root),
-      origin: cp.origin,
-      ...(signers ? { signers } : {}),
-    };
+    if (trusted === undefined) {
+      checkPublication(cp, (trust as { publication: TrustedPublication | TrustedPublication[] }).publication);
+      const detail = `anchor included in block ${header.height} under the published calendar root of size ${cp.size}; ` +
+        'publication trust attests inclusion, not time: the record existed no later than the date the publication ' +
+        `was printed; the header time ${header.time} is claimed by the ledger, not attested`;
+      return verified(doc, header, cp, detail, null);
+    }
+    const a = checkQuorumSignatures(doc, trusted);
+    const detail = `anchor included in block ${header.height}; calendar size ${cp.size} cosigned by ${a.signers.join(', ')} ` +
+      `(weight ${a.weight} of ${a.total}); attested time ${a.time}: ${a.timeAttestedBy.join(', ')}, more than 1/3 of ` +
+      `the weight, had cosigned it by ${a.attestedTime} (POSIX seconds, truncated), so the record existed no later; ` +
+      `the header time ${header.time} is claimed by the ledger, not attested`;
+    const result = verified(doc, header, cp, detail, a.time);
+    result.signers = a.signers;
+    result.timeAttestedBy = a.timeAttestedBy;
+    return result;
   } catch (e) {
     if (e instanceof CheckFailed) return { ok: false, failed: e.check, detail: e.message };
     if (e instanceof LedgersealError) return { ok: false, failed: 'format', detail: e.message };

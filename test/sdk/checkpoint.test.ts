@@ -22,6 +22,7 @@ describe('real sum.golang.org checkpoints', () => {
         checkpoint: cp,
         verified: ['sum.golang.org'],
         verifiedKeys: [vectors.verifierKey],
+        cosignatures: [],
       });
     }
   });

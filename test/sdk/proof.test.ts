@@ -1,7 +1,7 @@
 /**
  * The proof document end to end (PROTOCOL.md section 6): built from real parts
- * (batch trees, a round tree, block headers, a calendar, a 4-validator
- * checkpoint), verified, and tampered with field by field.
+ * (batch trees, a round tree, block headers, a calendar, a checkpoint cosigned by
+ * validators of a 4-validator set), verified, and tampered with field by field.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -11,10 +11,12 @@ import {
   buildProof,
   bytesToBase64,
   bytesToHex,
+  cosignCheckpoint,
   encodeBlockHeader,
   encodePublicationCode,
   extendProof,
   formatCheckpoint,
+  generateCosignerKey,
   generateNoteKey,
   GENESIS_PREV,
   hashRecord,
@@ -22,16 +24,20 @@ import {
   MerkleTree,
   parseProof,
   PROOF_FORMAT,
-  signNote,
   utf8,
   validatorSetHash,
   verifyProof,
+  verifyProofCacheStats,
   type ProofDocument,
   type ValidatorSet,
 } from '../../sdk/src/index.ts';
+import { expectSdkError as expectFail } from '../helpers/sdk-errors.ts';
 
 const ORIGIN = 'ledgerseal.test/proof';
-const keys = ['v1', 'v2', 'v3', 'v4'].map((n, i) => generateNoteKey(n, new Uint8Array(32).fill(i + 1)));
+const keys = ['v1', 'v2', 'v3', 'v4'].map((n, i) => generateCosignerKey(n, new Uint8Array(32).fill(i + 1)));
+/** Cosignature times: validator i cosigns at COSIGNED + i seconds (block 1's header claims 04:32:17.123). */
+const COSIGNED = Date.UTC(2026, 10, 22, 4, 32, 20) / 1000;
+const DEFAULT_TIMES = [0, 1, 2, 3].map((i) => COSIGNED + i);
 const set: ValidatorSet = {
   format: 'ledgerseal-validators/v1',
   validators: keys.map((k, i) => ({ name: `v${i + 1}`, key: k.verifierKey, weight: 1 })),
@@ -74,9 +80,12 @@ function makeLedger(blocks: number, signers = 3) {
     rounds.push({ batches, round });
   }
   const calendar = MerkleTree.fromLeafData(headers.map(utf8));
-  const checkpointAt = (size: number, n = signers) =>
-    signNote(formatCheckpoint({ origin: ORIGIN, size, root: calendar.rootAt(size) }), keys.slice(0, n).map((k) => k.signerKey));
-  const proofAt = (size: number, n = signers): ProofDocument =>
+  /** The checkpoint of `size`, cosigned by the first n validators at `times`. */
+  const checkpointAt = (size: number, n = signers, times = DEFAULT_TIMES) => {
+    const text = formatCheckpoint({ origin: ORIGIN, size, root: calendar.rootAt(size) });
+    return text + '\n' + keys.slice(0, n).map((k, i) => cosignCheckpoint(text, k.signerKey, times[i]!)).join('');
+  };
+  const proofAt = (size: number, n = signers, times = DEFAULT_TIMES): ProofDocument =>
     buildProof({
       anchor: ourAnchor,
       chain: [
@@ -85,7 +94,7 @@ function makeLedger(blocks: number, signers = 3) {
       ],
       block: headers[1]!,
       calendar: { size, path: MerkleTree.fromLeafData(headers.slice(0, size).map(utf8)).inclusionProof(1) },
-      checkpoint: checkpointAt(size, n),
+      checkpoint: checkpointAt(size, n, times),
     });
   return { record, mask, digest, ourAnchor, headers, calendar, proofAt, checkpointAt };
 }
@@ -99,6 +108,92 @@ describe('verifyProof', () => {
     const r = verifyProof(proof, trust);
     expect(r).toMatchObject({ ok: true, height: 1, calendarSize: 4, origin: ORIGIN });
     if (r.ok) expect(r.signers).toEqual(['v1', 'v2', 'v3']);
+  });
+
+  it('reports the attested time T + 1 s (T: more than 1/3 of the weight had cosigned), and the header time as claimed', () => {
+    const r = verifyProof(proof, trust);
+    if (!r.ok) throw new Error(r.detail);
+    // Cosigned at COSIGNED, +1, +2 by v1, v2, v3: 2 of 4 is more than 1/3 at COSIGNED + 1, so T + 1 = COSIGNED + 2.
+    expect(r.time).toBe('2026-11-22T04:32:22.000Z');
+    expect(r.claimedTime).toBe('2026-11-22T04:32:17.123Z');
+    expect(r.claimedTime).toBe(ledger.headers[1]!.split('\n')[2]!.slice('time '.length));
+    expect(r.timeAttestedBy).toEqual(['v1', 'v2']);
+    expect(r.detail).toContain('attested time 2026-11-22T04:32:22.000Z');
+    expect(r.detail).toContain('v1, v2, more than 1/3');
+    expect(r.detail).toContain('the header time 2026-11-22T04:32:17.123Z is claimed by the ledger, not attested');
+  });
+
+  it('T + 1: a timestamp T in whole seconds means "seen before T + 1"', () => {
+    const t = Date.UTC(2027, 0, 1, 0, 0, 0) / 1000 - 1; // 2026-12-31T23:59:59Z
+    const r = verifyProof(ledger.proofAt(4, 3, [t, t, t]), trust);
+    expect(r).toMatchObject({ ok: true, time: '2027-01-01T00:00:00.000Z', timeAttestedBy: ['v1', 'v2', 'v3'] });
+    const r2 = verifyProof(ledger.proofAt(4, 4, [t + 9, t + 3, t + 7, t + 1]), trust);
+    expect(r2).toMatchObject({ ok: true, time: new Date((t + 4) * 1000).toISOString(), timeAttestedBy: ['v2', 'v4'] });
+  });
+
+  it('a validator cosigning a year early does not make the attested time earlier', () => {
+    const early = COSIGNED - 365 * 86400;
+    const r = verifyProof(ledger.proofAt(4, 3, [early, COSIGNED + 5, COSIGNED + 6]), trust);
+    expect(r).toMatchObject({ ok: true, time: new Date((COSIGNED + 6) * 1000).toISOString(), timeAttestedBy: ['v1', 'v2'] });
+  });
+
+  it('fails quorum when the attested time is not a date of the years 0000-9999', () => {
+    const far = 300_000_000_000; // year 11476
+    expect(verifyProof(ledger.proofAt(4, 3, [far, far, far]), trust)).toMatchObject({ ok: false, failed: 'quorum', detail: expect.stringMatching(/0000-9999/) });
+  });
+
+  it('with publication trust reports no time: inclusion is proven, the header time is only claimed', () => {
+    const r = verifyProof(proof, { publication: { size: 4, root: ledger.calendar.rootAt(4) } });
+    if (!r.ok) throw new Error(r.detail);
+    expect(r.time).toBeNull();
+    expect(r.claimedTime).toBe('2026-11-22T04:32:17.123Z');
+    expect(r).not.toHaveProperty('signers');
+    expect(r).not.toHaveProperty('timeAttestedBy');
+    expect(r.detail).toContain('under the published calendar root of size 4');
+    expect(r.detail).toContain('publication trust attests inclusion, not time');
+    expect(r.detail).toContain('no later than the date the publication was printed');
+    expect(r.detail).toContain('the header time 2026-11-22T04:32:17.123Z is claimed by the ledger');
+  });
+
+  it('throws MALFORMED_VALIDATOR_SET for an invalid trusted set, before any proof check', () => {
+    const plain = ['v1', 'v2', 'v3', 'v4'].map((n, i) => generateNoteKey(n, new Uint8Array(32).fill(i + 1)));
+    const plainSet: ValidatorSet = { ...set, validators: plain.map((k, i) => ({ name: `v${i + 1}`, key: k.verifierKey, weight: 1 })) };
+    expectFail(() => verifyProof(proof, { validators: plainSet }), 'MALFORMED_VALIDATOR_SET', /type 0x04/);
+    expectFail(() => verifyProof('not even json', { validators: { ...set, validators: [] } }), 'MALFORMED_VALIDATOR_SET', /no validators/);
+    expectFail(() => verifyProof(proof, { validators: undefined as unknown as ValidatorSet }), 'MALFORMED_VALIDATOR_SET');
+    // Not plain JSON but a valid set all the same.
+    expect(verifyProof(proof, { validators: { ...set, origin: undefined } }).ok).toBe(true);
+  });
+
+  it('a set changed in place is validated and verified afresh (the cache is keyed by content)', () => {
+    const mine = structuredClone(set);
+    expect(verifyProof(proof, { validators: mine }).ok).toBe(true);
+    // v1's key replaced in place: v1's line no longer counts, 2 of 4 is no quorum.
+    mine.validators[0]!.key = generateCosignerKey('v1', new Uint8Array(32).fill(42)).verifierKey;
+    expect(verifyProof(proof, { validators: mine })).toMatchObject({ ok: false, failed: 'quorum' });
+    const again = structuredClone(set);
+    expect(verifyProof(proof, { validators: again }).ok).toBe(true);
+    // v1 removed in place: 2 of 3 is no quorum.
+    again.validators.shift();
+    expect(verifyProof(proof, { validators: again })).toMatchObject({ ok: false, failed: 'quorum' });
+    // Made invalid in place: now refused as a set.
+    const broken = structuredClone(set);
+    expect(verifyProof(proof, { validators: broken }).ok).toBe(true);
+    broken.validators[0]!.weight = 0;
+    expectFail(() => verifyProof(proof, { validators: broken }), 'MALFORMED_VALIDATOR_SET', /weight/);
+  });
+
+  it('a new object with equal content reuses the cached set and its signature results', () => {
+    const p = ledger.proofAt(5);
+    verifyProof(p, trust);
+    const before = verifyProofCacheStats();
+    for (let i = 0; i < 3; i++) expect(verifyProof(p, { validators: structuredClone(set), origin: ORIGIN }).ok).toBe(true);
+    const after = verifyProofCacheStats();
+    expect(after.sets.hits - before.sets.hits).toBe(3);
+    expect(after.sets.misses).toBe(before.sets.misses);
+    expect(after.notes.hits - before.notes.hits).toBe(3);
+    expect(after.notes.misses).toBe(before.notes.misses);
+    expect(after.sets.entries).toBeLessThanOrEqual(8);
   });
 
   it('accepts the JSON text of the proof and recomputes the anchor from the record and mask', () => {
@@ -117,7 +212,7 @@ describe('verifyProof', () => {
 
   it('refuses 2 of 4 signatures (exactly 1/2 is not a quorum) and an unknown validator set', () => {
     expect(verifyProof(ledger.proofAt(4, 2), trust)).toMatchObject({ ok: false, failed: 'quorum' });
-    const other = generateNoteKey('v1', new Uint8Array(32).fill(99));
+    const other = generateCosignerKey('v1', new Uint8Array(32).fill(99));
     const fakeSet: ValidatorSet = { format: 'ledgerseal-validators/v1', validators: [{ name: 'v1', key: other.verifierKey, weight: 1 }] };
     expect(verifyProof(proof, { validators: fakeSet })).toMatchObject({ ok: false, failed: 'quorum' });
   });

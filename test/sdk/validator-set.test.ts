@@ -4,8 +4,10 @@ import { createHash } from 'node:crypto';
 import { formatCheckpoint } from '../../sdk/src/checkpoint.ts';
 import { bytesToHex, utf8 } from '../../sdk/src/encoding.ts';
 import { canonicalJson } from '../../sdk/src/jcs.ts';
+import { cosignCheckpoint, generateCosignerKey } from '../../sdk/src/cosignature.ts';
 import { generateNoteKey, signNote } from '../../sdk/src/note.ts';
 import {
+  attestedTime,
   checkQuorum,
   MAX_VALIDATORS,
   parseValidatorSet,
@@ -18,7 +20,7 @@ import { expectSdkError as expectFail } from '../helpers/sdk-errors.ts';
 
 
 const NAMES = ['v1.example', 'v2.example', 'v3.example', 'v4.example'];
-const KEYS = NAMES.map((n, i) => generateNoteKey(n, new Uint8Array(32).fill(i + 1)));
+const KEYS = NAMES.map((n, i) => generateCosignerKey(n, new Uint8Array(32).fill(i + 1)));
 const ORIGIN = 'ledgerseal.example.gov/prod';
 const SET: ValidatorSet = {
   format: 'ledgerseal-validators/v1',
@@ -61,19 +63,25 @@ describe('parseValidatorSet', () => {
     ['the same entry twice', (s) => (s.validators[1] = { ...s.validators[0] }, s), /same public key is listed twice/],
     [
       'duplicate name with another key',
-      (s) => (s.validators[1] = { name: 'v1.example', key: generateNoteKey('v1.example', new Uint8Array(32).fill(9)).verifierKey, weight: 1 }, s),
+      (s) => (s.validators[1] = { name: 'v1.example', key: generateCosignerKey('v1.example', new Uint8Array(32).fill(9)).verifierKey, weight: 1 }, s),
       /duplicate validator name "v1.example"/,
     ],
     [
       'same public key under two names',
       (s) => {
-        const other = generateNoteKey('v2.example', new Uint8Array(32).fill(1)); // v1's seed
+        const other = generateCosignerKey('v2.example', new Uint8Array(32).fill(1)); // v1's seed
         s.validators[1].key = other.verifierKey;
         return s;
       },
       /same public key is listed twice/,
     ],
     ['not sorted by name', (s) => (s.validators.reverse(), s), /sorted by name/],
+    [
+      'a plain Ed25519 note key (type 0x01)',
+      (s) => (s.validators[0].key = generateNoteKey('v1.example', new Uint8Array(32).fill(1)).verifierKey, s),
+      /validators\[0\]\.key: validator keys must be C2SP tlog-cosignature\/v1 \(type 0x04\) verifier keys/,
+    ],
+    ['a sparse validators array', (s) => ({ ...s, validators: [s.validators[0], , s.validators[2]] }), /validators\[1\] must be an object/],
   ];
   for (const [name, change, reason] of cases) {
     it(`refuses: ${name}`, () => expectFail(() => parseValidatorSet(change(clone())), 'MALFORMED_VALIDATOR_SET', reason));
@@ -163,43 +171,135 @@ describe('checkQuorum', () => {
   });
 });
 
-describe('verifyCheckpointQuorum', () => {
-  const text = formatCheckpoint({ origin: ORIGIN, size: 10, root: new Uint8Array(32).fill(3) });
-  const signed = (idx: number[], t = text): string => signNote(t, idx.map((i) => KEYS[i]!.signerKey));
-  const outsider = generateNoteKey('mallory.example', new Uint8Array(32).fill(66));
+describe('attestedTime', () => {
+  const T = 1_795_000_000;
+  const cos = (times: (number | null)[], keys = KEYS.map((k) => k.verifierKey)) =>
+    times.flatMap((time, i) => (time === null ? [] : [{ name: NAMES[i]!, key: keys[i]!, time }]));
+  const weighted = (w: number[]): ValidatorSet => ({ ...SET, validators: SET.validators.map((v, i) => ({ ...v, weight: w[i]! })) });
 
-  it('accepts a checkpoint signed by 3 of 4', () => {
-    const r = verifyCheckpointQuorum(signed([0, 2, 3]), SET);
+  it('equal weights, 4 validators: the 2nd earliest time (2 of 4 is more than 1/3)', () => {
+    expect(attestedTime(SET, cos([T + 30, T + 10, T + 20, T + 40]))).toBe(T + 20);
+    expect(attestedTime(SET, cos([T + 30, T + 10, null, null]))).toBe(T + 30);
+    expect(attestedTime(SET, cos([T, T, T + 5, T + 9]))).toBe(T);
+  });
+
+  it('a faulty validator a year early does not move T earlier than the honest ones', () => {
+    const yearEarly = T - 365 * 86400;
+    expect(attestedTime(SET, cos([yearEarly, T + 3, T + 1, T + 2]))).toBe(T + 1);
+    expect(attestedTime(SET, cos([0, T + 3, null, null]))).toBe(T + 3);
+  });
+
+  it('with less than 1/3 of the weight faulty, T is never earlier than every honest cosignature', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 1000 }), { minLength: 4, maxLength: 4 }),
+        fc.array(fc.integer({ min: 0, max: 2 ** 40 }), { minLength: 4, maxLength: 4 }),
+        fc.subarray([0, 1, 2, 3]),
+        (w, times, faulty) => {
+          const total = w.reduce((a, b) => a + b, 0);
+          const faultyWeight = faulty.reduce((a, i) => a + w[i]!, 0);
+          fc.pre(3 * faultyWeight < total);
+          const t = attestedTime(weighted(w), cos(times));
+          const honest = times.filter((_, i) => !faulty.includes(i));
+          expect(t).not.toBeNull();
+          expect(t!).toBeGreaterThanOrEqual(Math.min(...honest));
+        },
+      ),
+    );
+  });
+
+  it('weights [3, 1, 1, 1]: the heavy validator alone is half, or three light ones are needed', () => {
+    const set = weighted([3, 1, 1, 1]);
+    expect(attestedTime(set, cos([T, T + 5, T + 6, T + 7]))).toBe(T);
+    expect(attestedTime(set, cos([T + 9, T + 1, T + 2, T + 3]))).toBe(T + 3);
+    expect(attestedTime(set, cos([T + 9, T + 1, T + 2, null]))).toBe(T + 9);
+    expect(attestedTime(set, cos([null, T + 1, T + 2, null]))).toBeNull(); // 2 of 6 is exactly 1/3
+  });
+
+  it('null when the cosignatures carry no more than 1/3 of the weight', () => {
+    expect(attestedTime(SET, cos([null, T, null, null]))).toBeNull();
+    expect(attestedTime(SET, [])).toBeNull();
+    const three: ValidatorSet = { ...SET, validators: SET.validators.slice(0, 3) };
+    expect(attestedTime(three, cos([T, null, null]))).toBeNull(); // exactly 1/3
+    expect(attestedTime(three, cos([T, T + 1, null]))).toBe(T + 1);
+  });
+
+  it('duplicate lines of one key count once (its earliest time)', () => {
+    const k = KEYS[0]!.verifierKey;
+    expect(attestedTime(SET, [{ key: k, time: T }, { key: k, time: T + 1 }, { key: k, time: T + 2 }])).toBeNull();
+    expect(attestedTime(SET, [{ key: k, time: T + 8 }, { key: k, time: T }, ...cos([null, T + 5, null, null])])).toBe(T + 5);
+  });
+
+  it('a cosignature by a key outside the set (same name, other key) is not counted', () => {
+    const impostor = generateCosignerKey(NAMES[1]!, new Uint8Array(32).fill(77)).verifierKey;
+    expect(attestedTime(SET, [...cos([T, null, null, null]), { key: impostor, time: T }])).toBeNull();
+    expect(attestedTime(SET, [...cos([T, null, null, null]), { name: 'mallory', key: 'mallory+00000000+AA==', time: T }] as never)).toBeNull();
+  });
+
+  it('refuses what is not a set or a cosignature list', () => {
+    expectFail(() => attestedTime({} as ValidatorSet, []), 'INVALID_ARGUMENT');
+    expectFail(() => attestedTime(SET, 'x' as never), 'INVALID_ARGUMENT');
+    for (const time of [-1, 1.5, '1', 2 ** 53]) {
+      expectFail(() => attestedTime(SET, [{ key: KEYS[0]!.verifierKey, time: time as number }]), 'INVALID_ARGUMENT');
+    }
+  });
+});
+
+describe('verifyCheckpointQuorum', () => {
+  const T = 1_795_000_000;
+  const text = formatCheckpoint({ origin: ORIGIN, size: 10, root: new Uint8Array(32).fill(3) });
+  /** The checkpoint cosigned by validators `idx`, validator i at time T + 10 * i. */
+  const signed = (idx: number[], t = text): string => t + '\n' + idx.map((i) => cosignCheckpoint(t, KEYS[i]!.signerKey, T + 10 * i)).join('');
+  const outsider = generateCosignerKey('mallory.example', new Uint8Array(32).fill(66));
+
+  it('accepts a checkpoint cosigned by 3 of 4, with the cosignatures and the attested time', () => {
+    const r = verifyCheckpointQuorum(signed([3, 2, 0]), SET);
     expect(r).toMatchObject({ ok: true, reason: null, weight: 3, total: 4, signers: [NAMES[0], NAMES[2], NAMES[3]] });
     expect(r.checkpoint.size).toBe(10);
     expect(r.checkpoint.origin).toBe(ORIGIN);
+    // In set order, not line order.
+    expect(r.cosignatures).toEqual([0, 2, 3].map((i) => ({ name: NAMES[i], key: KEYS[i]!.verifierKey, time: T + 10 * i })));
+    expect(r.attestedTime).toBe(T + 20);
+    expect(r.timeAttestedBy).toEqual([NAMES[0], NAMES[2]]);
   });
 
-  it('refuses 2 of 4, with the reason', () => {
-    expect(verifyCheckpointQuorum(signed([1, 2]), SET)).toMatchObject({ ok: false, reason: 'NO_QUORUM', weight: 2 });
+  it('refuses 2 of 4, with the reason, and still reports the attested time', () => {
+    const r = verifyCheckpointQuorum(signed([1, 2]), SET);
+    expect(r).toMatchObject({ ok: false, reason: 'NO_QUORUM', weight: 2, attestedTime: T + 20, timeAttestedBy: [NAMES[1], NAMES[2]] });
+    expect(verifyCheckpointQuorum(signed([1]), SET)).toMatchObject({ ok: false, attestedTime: null, timeAttestedBy: [] });
   });
 
   it('does not count unknown signers or bad signatures', () => {
-    const withOutsider = signNote(text, [KEYS[0]!.signerKey, KEYS[1]!.signerKey, outsider.signerKey]);
+    const withOutsider = signed([0, 1]) + cosignCheckpoint(text, outsider.signerKey, T);
     expect(verifyCheckpointQuorum(withOutsider, SET)).toMatchObject({ ok: false, weight: 2 });
     const note = signed([0, 1, 2]);
     const lines = note.split('\n');
     lines[lines.length - 2] = lines[lines.length - 2]!.slice(0, -6) + 'AAAAA=';
-    expect(verifyCheckpointQuorum(lines.join('\n'), SET)).toMatchObject({ ok: false, weight: 2 });
+    const r = verifyCheckpointQuorum(lines.join('\n'), SET);
+    expect(r).toMatchObject({ ok: false, weight: 2 });
+    expect(r.cosignatures.map((c) => c.name)).toEqual([NAMES[0], NAMES[1]]);
+  });
+
+  it('does not count plain Ed25519 signatures by a validator\'s name', () => {
+    const plain = NAMES.map((n, i) => generateNoteKey(n, new Uint8Array(32).fill(i + 1)));
+    const note = signNote(text, plain.map((k) => k.signerKey));
+    expect(verifyCheckpointQuorum(note, SET)).toMatchObject({ ok: false, weight: 0, cosignatures: [], attestedTime: null });
   });
 
   it('counts only the set keys even when a broader caching verifier is passed', () => {
     // A verifier that also trusts a different key under a validator's name must not add weight.
-    const impostor = generateNoteKey(NAMES[3]!, new Uint8Array(32).fill(77));
+    const impostor = generateCosignerKey(NAMES[3]!, new Uint8Array(32).fill(77));
     const wide = validatorSetVerifier({ ...SET, validators: [...SET.validators.slice(0, 3), { name: NAMES[3]!, key: impostor.verifierKey, weight: 1 }] });
-    const note = signNote(text, [KEYS[0]!.signerKey, KEYS[1]!.signerKey, impostor.signerKey]);
-    expect(verifyCheckpointQuorum(note, SET, wide)).toMatchObject({ ok: false, weight: 2 });
+    const note = signed([0, 1]) + cosignCheckpoint(text, impostor.signerKey, T);
+    const r = verifyCheckpointQuorum(note, SET, wide);
+    expect(r).toMatchObject({ ok: false, weight: 2 });
+    expect(r.cosignatures.map((c) => c.name)).toEqual([NAMES[0], NAMES[1]]);
   });
 
   it('uses a shared verifier cache', () => {
     const v = validatorSetVerifier(SET);
     const note = signed([0, 1, 2, 3]);
-    for (let i = 0; i < 5; i++) expect(verifyCheckpointQuorum(note, SET, v).ok).toBe(true);
+    for (let i = 0; i < 5; i++) expect(verifyCheckpointQuorum(note, SET, v)).toMatchObject({ ok: true, attestedTime: T + 10 });
     expect(v.cacheStats()).toMatchObject({ hits: 4, misses: 1 });
   });
 
@@ -212,6 +312,7 @@ describe('verifyCheckpointQuorum', () => {
 
   it('throws for a malformed note or a non-checkpoint text', () => {
     expectFail(() => verifyCheckpointQuorum(text, SET), 'MALFORMED_NOTE');
-    expectFail(() => verifyCheckpointQuorum(signed([0, 1, 2], 'hello\n'), SET), 'MALFORMED_CHECKPOINT');
+    const hello = signNote('hello\n', [generateNoteKey('x.example', new Uint8Array(32).fill(5)).signerKey]);
+    expectFail(() => verifyCheckpointQuorum(hello, SET), 'MALFORMED_CHECKPOINT');
   });
 });
