@@ -384,7 +384,12 @@ export interface components {
             failed?: "format" | "anchor" | "chain" | "block" | "round-root" | "checkpoint" | "calendar-inclusion" | "quorum" | "publication";
             anchor?: components["schemas"]["Hash"];
             height?: number;
-            time?: string;
+            /** @description The attested time: the record existed no later than this (RFC 3339). With validator trust, one second after the earliest cosignature time by which validators holding more than a third of the weight had cosigned (docs/protocol.md 6.5); null with publication trust */
+            time?: string | null;
+            /** @description The block header's time: the ledger's claim, not attested by signatures */
+            claimedTime?: string;
+            /** @description The validators whose cosignatures fix `time` (validator trust only) */
+            timeAttestedBy?: string[];
             calendarSize?: number;
             calendarRoot?: components["schemas"]["Hash"];
             origin?: string;

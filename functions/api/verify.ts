@@ -103,7 +103,11 @@ export const VerifyResult = z
     failed: z.enum(PROOF_CHECKS as unknown as [string, ...string[]]).optional().openapi({ description: 'The first check that failed (ok false only)' }),
     anchor: HashHex.optional(),
     height: z.number().int().optional(),
-    time: z.string().optional(),
+    time: z.string().nullable().optional().openapi({
+      description: 'The attested time: the record existed no later than this (RFC 3339). With validator trust, one second after the earliest cosignature time by which validators holding more than a third of the weight had cosigned (docs/protocol.md 6.5); null with publication trust',
+    }),
+    claimedTime: z.string().optional().openapi({ description: "The block header's time: the ledger's claim, not attested by signatures" }),
+    timeAttestedBy: z.array(z.string()).optional().openapi({ description: 'The validators whose cosignatures fix `time` (validator trust only)' }),
     calendarSize: z.number().int().optional(),
     calendarRoot: HashHex.optional(),
     origin: z.string().optional(),

@@ -1,14 +1,15 @@
 /**
  * Validator key files for the local runner (ARCHITECTURE.md "Local runner"): one
- * file per validator, `<dir>/<name>.key`, holding its C2SP signed-note signer key
- * string (`PRIVATE+KEY+<name>+<hex8>+<base64>`, note.ts) and a newline, mode 0600
+ * file per validator, `<dir>/<name>.key`, holding its C2SP tlog-cosignature/v1
+ * signer key string (`PRIVATE+KEY+<name>+<hex8>+<base64(0x04 || seed)>`, sdk
+ * cosignature.ts) and a newline, mode 0600
  * in a 0700 directory. A missing key is generated on first use; an existing one is
  * parsed and must carry the file's name. In AWS the same string is an SST Secret.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  generateNoteKey,
+  generateCosignerKey,
   parseSignerKey,
   parseValidatorSet,
   VALIDATOR_SET_FORMAT,
@@ -39,6 +40,9 @@ function readKey(path: string, name: string): ValidatorKey {
     serviceFail('INVALID_ARGUMENT', `${path} does not hold a signer key`, e);
   }
   if (parsed.name !== name) serviceFail('INVALID_ARGUMENT', `${path} holds the key of "${parsed.name}", not "${name}"`);
+  if (parsed.type !== 'cosignature/v1') {
+    serviceFail('INVALID_ARGUMENT', `${path} holds a plain Ed25519 note key; validators cosign with C2SP tlog-cosignature/v1 (type 0x04) keys`);
+  }
   return { name, signerKey, verifierKey: verifierKeyOf(signerKey) };
 }
 
@@ -53,7 +57,7 @@ export function loadOrCreateValidatorKeys(dir: string, names: readonly string[] 
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
-    const { signerKey, verifierKey } = generateNoteKey(name);
+    const { signerKey, verifierKey } = generateCosignerKey(name);
     try {
       // 'wx': never overwrite a key another process created meanwhile; read theirs instead.
       writeFileSync(path, `${signerKey}\n`, { mode: 0o600, flag: 'wx' });

@@ -22,13 +22,13 @@ import { createHash } from 'node:crypto';
 import {
   type BlockHeader,
   bytesToHex,
+  cosignCheckpoint,
   emptyRoot,
   equalBytes,
   formatCheckpoint,
   parseBlockHeader,
   parseCheckpoint,
   parseSignerKey,
-  signNote,
   type ValidatorSet,
   validatorSetHash,
   verifierKeyOf,
@@ -122,19 +122,20 @@ export class Validator {
     if (header.height < state.size) refuse('STALE_HEIGHT', `already signed up to size ${state.size}; height ${header.height} is old`);
     if (header.height > state.size) state = await this.#catchUp(state, header.height);
     this.#checkPrev(header, state); // 5
-    this.#checkTime(header, state); // 6
+    const time = this.#checkTime(header, state); // 6
     if (!equalBytes(header.validators, this.#setHash)) refuse('BAD_VALIDATOR_SET', 'header validators hash is not our set'); // 7
     await this.#checkRound(header, proposal); // 8
     const root = await this.#checkCheckpoint(req, state); // 9
     // 10. Record before signing (conditional write); then sign and advance.
     await this.#record(header.height + 1, req.checkpoint);
-    const response = this.#signature(req.checkpoint);
+    const response = this.#signature(req.checkpoint, time);
     await this.#store.putValidatorState({
       name: this.name,
       size: header.height + 1,
       root,
       lastLeaf: bytesToHex(headerLeafHash(req.header)),
       lastTime: header.time,
+      cosignedAt: time,
       updatedAt: this.#now().toISOString(),
     });
     return response;
@@ -143,17 +144,21 @@ export class Validator {
   /** Our last-signed (or caught-up) state; a fresh validator is at the empty calendar. */
   async #state(): Promise<ValidatorState> {
     const s = await this.#store.getValidatorState(this.name);
-    return s ?? { name: this.name, size: 0, root: emptyRoot(), lastLeaf: ZERO_LEAF, lastTime: '', updatedAt: '' };
+    return s ?? { name: this.name, size: 0, root: emptyRoot(), lastLeaf: ZERO_LEAF, lastTime: '', cosignedAt: 0, updatedAt: '' };
   }
 
-  /** A retried request for what we signed last: the same checkpoint only (Ed25519 is deterministic). */
+  /**
+   * A retried request for what we signed last: the same checkpoint only, cosigned
+   * with the time of our first cosignature, so the line is identical (Ed25519 is
+   * deterministic) and a late retry never moves the attested time.
+   */
   async #resign(req: SignRequest, state: ValidatorState): Promise<SignResponse> {
     const ours = formatCheckpoint({ origin: this.#origin, size: state.size, root: state.root });
     if (req.checkpoint !== ours || bytesToHex(headerLeafHash(req.header)) !== state.lastLeaf) {
       refuse('EQUIVOCATION', `size ${state.size} was already signed with a different checkpoint`);
     }
     await this.#record(state.size, req.checkpoint);
-    return this.#signature(req.checkpoint);
+    return this.#signature(req.checkpoint, state.cosignedAt);
   }
 
   /**
@@ -190,6 +195,7 @@ export class Validator {
       root: cp.root,
       lastLeaf: bytesToHex(leaf),
       lastTime: parseBlockHeader(block.header).time,
+      cosignedAt: state.cosignedAt,
       updatedAt: this.#now().toISOString(),
     };
     await this.#store.putValidatorState(next);
@@ -200,11 +206,22 @@ export class Validator {
     if (bytesToHex(header.prev) !== state.lastLeaf) refuse('BAD_PREV', `prev is not the leaf hash of block ${header.height - 1} we verified`);
   }
 
-  #checkTime(header: BlockHeader, state: ValidatorState): void {
+  /**
+   * The header time may not go back, nor lie beyond our clock plus the skew; and
+   * we cosign with our own clock's reading (POSIX seconds, truncated), which may
+   * not be earlier than our last cosignature (our clock went back: we refuse rather
+   * than sign a time our own earlier statement contradicts). Returns that time.
+   */
+  #checkTime(header: BlockHeader, state: ValidatorState): number {
     const t = Date.parse(header.time);
     if (state.lastTime !== '' && t < Date.parse(state.lastTime)) refuse('BAD_TIME', `time ${header.time} is before ${state.lastTime}`);
-    const limit = this.#now().getTime() + this.#skewMs;
-    if (t > limit) refuse('BAD_TIME', `time ${header.time} is more than ${this.#skewMs} ms in the future`);
+    const now = this.#now().getTime();
+    if (t > now + this.#skewMs) refuse('BAD_TIME', `time ${header.time} is more than ${this.#skewMs} ms in the future`);
+    const cosignAt = Math.floor(now / 1000);
+    if (cosignAt < state.cosignedAt) {
+      refuse('BAD_TIME', `our clock (${new Date(cosignAt * 1000).toISOString()}) is behind our last cosignature (${new Date(state.cosignedAt * 1000).toISOString()})`);
+    }
+    return cosignAt;
   }
 
   /** Recompute every batch root from its stored anchors, then the round tree; no batch may sit in another block. */
@@ -252,8 +269,8 @@ export class Validator {
     if (r === 'conflict') refuse('EQUIVOCATION', `a different checkpoint of size ${size} was already signed`);
   }
 
-  #signature(checkpoint: string): SignResponse {
-    const note = signNote(checkpoint, [this.#signerKey]);
-    return { validator: this.name, signature: note.slice(checkpoint.length + 1), checkpoint };
+  /** Our C2SP tlog-cosignature/v1 line over the checkpoint at `time` (docs/protocol.md 5.2). */
+  #signature(checkpoint: string, time: number): SignResponse {
+    return { validator: this.name, signature: cosignCheckpoint(checkpoint, this.#signerKey, time), checkpoint };
   }
 }

@@ -503,6 +503,7 @@ export class DynamoStore implements P.Store {
   async putValidatorState(state: P.ValidatorState): Promise<void> {
     keyPart('validator name', state.name);
     nonNegInt('size', state.size);
+    nonNegInt('cosignedAt', state.cosignedAt);
     bytes('root', state.root);
     await this.io.put(validatorStateItem(state));
   }

@@ -272,6 +272,7 @@ export const validatorStateItem = (v: ValidatorState): Item => ({
   root: B(v.root),
   lastLeaf: S(v.lastLeaf),
   lastTime: S(v.lastTime),
+  cosignedAt: N(v.cosignedAt),
   updatedAt: S(v.updatedAt),
 });
 export const validatorStateFrom = (it: Item): ValidatorState => ({
@@ -280,6 +281,7 @@ export const validatorStateFrom = (it: Item): ValidatorState => ({
   root: bin(it, 'root'),
   lastLeaf: str(it, 'lastLeaf'),
   lastTime: str(it, 'lastTime'),
+  cosignedAt: num(it, 'cosignedAt'),
   updatedAt: str(it, 'updatedAt'),
 });
 

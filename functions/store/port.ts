@@ -147,6 +147,8 @@ export interface ValidatorState {
   /** Hex calendar leaf hash of the last block it signed (prev of the next). */
   lastLeaf: string;
   lastTime: Timestamp;
+  /** POSIX seconds of its last cosignature (0: none yet): a retry gets the same line, and time never goes back. */
+  cosignedAt: number;
   updatedAt: Timestamp;
 }
 

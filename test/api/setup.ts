@@ -3,7 +3,7 @@
  * fresh dynalite table, a settable clock, captured log lines, an admin and a
  * coordinator token, and a one- or four-validator set with real keys.
  */
-import { generateNoteKey } from '../../sdk/src/note.ts';
+import { generateCosignerKey } from '../../sdk/src/cosignature.ts';
 import type { ValidatorSet } from '../../sdk/src/validator-set.ts';
 import { generateToken } from '../../functions/api/auth.ts';
 import { createApp, type LedgersealApp } from '../../functions/app.ts';
@@ -62,7 +62,7 @@ export async function fixture(opts: FixtureOptions = {}): Promise<Fixture> {
   const coordinator = generateToken('coordinator');
   const validatorKeys = Array.from({ length: opts.validators ?? 1 }, (_, i) => {
     const name = `validator-${i + 1}`;
-    return { name, ...generateNoteKey(name) };
+    return { name, ...generateCosignerKey(name) };
   });
   const validatorSet = defaultValidatorSet(ORIGIN, validatorKeys);
   const config: Config = {

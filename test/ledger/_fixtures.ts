@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { parseCheckpoint } from '../../sdk/src/checkpoint.ts';
-import { generateNoteKey, signNote } from '../../sdk/src/note.ts';
+import { cosignCheckpoint, generateCosignerKey } from '../../sdk/src/cosignature.ts';
 import { verifyProof } from '../../sdk/src/proof.ts';
 import type { ValidatorSet } from '../../sdk/src/validator-set.ts';
 import { newBatchId } from '../../functions/ids.ts';
@@ -30,7 +30,7 @@ export const AGENCY = 'AGENCY-A';
 export function testKeys(n = 4): ValidatorKey[] {
   return Array.from({ length: n }, (_, i) => {
     const name = `validator-${i + 1}`;
-    const { signerKey, verifierKey } = generateNoteKey(name, new Uint8Array(32).fill(i + 1));
+    const { signerKey, verifierKey } = generateCosignerKey(name, new Uint8Array(32).fill(i + 1));
     return { name, signerKey, verifierKey };
   });
 }
@@ -172,8 +172,7 @@ export const equivocating = (key: ValidatorKey): ValidatorClient => ({
   sign: async (req) => {
     const cp = parseCheckpoint(req.checkpoint);
     const other = `${cp.origin}\n${cp.size}\n${Buffer.alloc(32, 7).toString('base64')}\n`;
-    const note = signNote(other, [key.signerKey]);
-    return { validator: key.name, signature: note.slice(other.length + 1), checkpoint: other };
+    return { validator: key.name, signature: cosignCheckpoint(other, key.signerKey, Math.floor(Date.now() / 1000)), checkpoint: other };
   },
 });
 

@@ -483,7 +483,7 @@ describe('calendar nodes and validators', () => {
   it('keeps validator state and records signatures: recorded, same, conflict', () =>
     use(async ({ store }) => {
       expect(await store.getValidatorState('v1')).toBeNull();
-      const state = { name: 'v1', size: 12, root: sha('root12'), lastLeaf: hex(sha('leaf11')), lastTime: at(1), updatedAt: at(2) };
+      const state = { name: 'v1', size: 12, root: sha('root12'), lastLeaf: hex(sha('leaf11')), lastTime: at(1), cosignedAt: 1_795_000_000, updatedAt: at(2) };
       await store.putValidatorState(state);
       expect(await store.getValidatorState('v1')).toEqual(state);
       await store.putValidatorState({ ...state, size: 13 });
