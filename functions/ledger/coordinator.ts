@@ -62,7 +62,10 @@ export interface RoundDeps {
   maxBatchesPerRound?: number;
   /** Sign timeouts and the quorum grace run on these (tests control them). Default: real timers. */
   timers?: Timers;
-  /** Only batches that arrived at least this long ago are taken (lets in-flight writes land). Default 0. */
+  /**
+   * Only batches that arrived at least this long ago by this coordinator's clock are
+   * taken. Default 0: every pending batch, whatever the clocks say.
+   */
   cutoffLagMs?: number;
   onEvent?: (e: LedgerEvent) => void;
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -93,6 +96,9 @@ export interface LeftOutBatch {
 }
 
 const sha256Hex = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
+
+/** The largest timestamp a key can hold: "no cut-off". */
+const LATEST_TIMESTAMP = '9999-12-31T23:59:59.999Z';
 
 /** Batches per round unless the caller says otherwise (config.ts LEDGERSEAL_MAX_BATCHES_PER_ROUND). */
 export const DEFAULT_MAX_BATCHES = 1_024;
@@ -221,7 +227,10 @@ function outcome(
  */
 async function buildProposal(deps: RoundDeps, now: Date, latest: Block | null, height: number, leftOut: LeftOutBatch[]): Promise<Proposal | null> {
   const { store } = deps;
-  const before = new Date(now.getTime() - (deps.cutoffLagMs ?? 0)).toISOString();
+  // Without a cut-off lag every visible marker is taken: its batch is complete (the marker is
+  // written last), and a coordinator whose clock is slow must not leave recent batches waiting.
+  const lag = deps.cutoffLagMs ?? 0;
+  const before = lag === 0 ? LATEST_TIMESTAMP : new Date(now.getTime() - lag).toISOString();
   const pending = await store.listPending({ before, limit: deps.maxBatchesPerRound ?? DEFAULT_MAX_BATCHES });
   if (pending.length === 0) return null;
   const placements = await store.getPlacements(pending.map((p) => p.batchId), { consistent: true });

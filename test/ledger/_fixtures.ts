@@ -39,8 +39,8 @@ export const KEYS = testKeys();
 export const SET: ValidatorSet = defaultValidatorSet(ORIGIN, KEYS);
 
 /** A batch of `count` random anchors that arrived `agoMs` ago, stored and pending. */
-export async function seedBatch(store: Store, count: number, opts: { agencyId?: string; agoMs?: number } = {}): Promise<Batch> {
-  const arrived = new Date(Date.now() - (opts.agoMs ?? 1_000));
+export async function seedBatch(store: Store, count: number, opts: { agencyId?: string; agoMs?: number; at?: Date } = {}): Promise<Batch> {
+  const arrived = opts.at ?? new Date(Date.now() - (opts.agoMs ?? 1_000));
   const hashes = new Uint8Array(randomBytes(32 * count));
   const batch: Batch = {
     id: newBatchId(arrived),
@@ -57,6 +57,12 @@ export async function seedBatch(store: Store, count: number, opts: { agencyId?: 
 
 export function validators(store: Store, opts: { now?: () => Date; maxClockSkewMs?: number } = {}): Validator[] {
   return KEYS.map((k) => new Validator({ name: k.name, signerKey: k.signerKey, store, origin: ORIGIN, validatorSet: SET, ...opts }));
+}
+
+/** One validator of the fixture set with its own clock. */
+export function validatorWithClock(store: Store, index: number, now: () => Date): Validator {
+  const k = KEYS[index]!;
+  return new Validator({ name: k.name, signerKey: k.signerKey, store, origin: ORIGIN, validatorSet: SET, now });
 }
 
 export function clients(vs: Validator[]): ValidatorClient[] {
