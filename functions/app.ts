@@ -9,8 +9,9 @@
  * (GET /openapi.json, committed as openapi/openapi.json) is generated from the
  * same schemas that validate requests. Guide: docs/api.md.
  *
- * Middleware order: request id + access log -> body limit -> (per route) auth ->
- * rate limit -> media type and schema validation -> handler; errors from any of
+ * Middleware order: request id + access log -> body limit -> strict UTF-8 JSON
+ * bodies (read lazily) -> (per route) auth -> rate limit -> media type and schema
+ * validation -> handler; errors from any of
  * them go through the one onError in api/problem.ts.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -21,6 +22,7 @@ import { registerHealthRoutes } from './api/health.ts';
 import { registerLedgerRoutes } from './api/ledger.ts';
 import { ApiError, installProblemHandlers, PROBLEM_BASE, PROBLEM_SLUGS, PROBLEM_TYPES, validationHook } from './api/problem.ts';
 import { tokenBuckets } from './api/rate-limit.ts';
+import { strictJsonBody } from './api/json-body.ts';
 import { requestLog } from './api/request-log.ts';
 import { type AppEnv, SECURITY_SCHEMES } from './api/schemas.ts';
 import { registerValidatorRoutes } from './api/validator.ts';
@@ -75,6 +77,7 @@ export function createApp(services: Services): LedgersealApp {
       },
     }),
   );
+  app.use('*', strictJsonBody());
 
   registerAnchorRoutes(app, services, limiter);
   registerVerifyRoutes(app, services);

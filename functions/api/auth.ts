@@ -90,7 +90,12 @@ export function requireAgency(services: Services): MiddlewareHandler<AppEnv> {
     const token = bearer(c.req.header('authorization'));
     if (!token) throw unauthorized('send an agency API key as "Authorization: Bearer lsk_..."');
     const key = await findAgencyKey(services, token);
-    if (!key) throw unauthorized('the API key is unknown, malformed or revoked', 'invalid_token');
+    if (!key) {
+      // A valid key of another kind is authenticated but not allowed here: 403, as for agency keys on admin routes.
+      const kind = matchesHash(token, services.config.adminKeyHash) ? 'admin' : matchesHash(token, services.config.coordinatorKeyHash) ? 'coordinator' : null;
+      if (kind) throw new ApiError('forbidden', `the ${kind} key cannot use agency routes; send an agency API key (lsk_...)`);
+      throw unauthorized('the API key is unknown, malformed or revoked', 'invalid_token');
+    }
     c.set('agencyId', key.agencyId);
     c.set('keyId', key.keyId);
     await next();

@@ -176,3 +176,74 @@ describe('rate limiting', () => {
     expect(() => tokenBuckets({ perSecond: 1, burst: 0 })).toThrow();
   });
 });
+
+describe('request hygiene (every answer a problem with a bounded detail)', () => {
+  let f: Fixture;
+  let apiKey: string;
+  beforeAll(async () => {
+    f = await fixture();
+    ({ apiKey } = await f.agency());
+  });
+  afterAll(() => f.close());
+
+  const post = (raw: string | Uint8Array, token = apiKey) =>
+    f.app.request('/v1/anchors', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: raw });
+
+  it('a body with a UTF-8 byte order mark, or bytes that are not UTF-8, is malformed JSON (RFC 8259 8.1) and writes nothing', async () => {
+    const json = JSON.stringify({ anchors: [{ hash: hashes(1, 77)[0] }] });
+    expect((await post(json)).status).toBe(202);
+    const withBom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(json)]);
+    const notUtf8 = new TextEncoder().encode(json.replace('}]}', ',"x":"\u00ff"}]}'));
+    notUtf8[notUtf8.length - 5] = 0xff; // a lone 0xFF byte inside a string
+    for (const body of [withBom, notUtf8]) {
+      const p = await problem(await post(body));
+      expect(p.status).toBe(400);
+      expect(p.body.type).toBe(`${PROBLEM}malformed-json`);
+      expect(p.body.detail).toMatch(/byte order mark/);
+    }
+    expect(await f.store.listPending({ before: '2100-01-01T00:00:00.000Z', limit: 10 })).toHaveLength(1);
+  });
+
+  it('a valid key of the wrong kind is 403 on agency routes (admin and coordinator keys), as on admin routes', async () => {
+    for (const token of [f.adminToken, f.coordinatorToken]) {
+      for (const [method, path] of [['POST', '/v1/anchors'], ['GET', '/v1/anchors/01KAQZ6XKV0000000000000000.0'], ['GET', '/v1/anchors?recordKey=x']] as const) {
+        const p = await problem(await f.call(method, path, { token, ...(method === 'POST' ? { body: { anchors: [{ hash: hashes(1, 1)[0] }] } } : {}) }));
+        expect(p.status, `${method} ${path}`).toBe(403);
+        expect(p.body.type).toBe(`${PROBLEM}forbidden`);
+      }
+    }
+    expect((await problem(await f.call('POST', '/v1/anchors', { token: 'lsk_unknown', body: {} }))).status).toBe(401);
+  });
+
+  it('validation problems name the field and the rule in plain words', async () => {
+    const cases: [unknown, string, string][] = [
+      [{}, '/anchors', 'anchors is required'],
+      [{ anchors: [] }, '/anchors', 'anchors send at least one anchor'],
+      [{ anchors: 'x' }, '/anchors', 'anchors must be an array, not a string'],
+      [{ anchors: [{ hash: 'x' }] }, '/anchors/0/hash', 'anchors[0].hash must be 64 lowercase hex characters (a SHA-256 hash)'],
+      [{ anchors: [{ hash: 'a'.repeat(64), extra: 1 }] }, '/anchors/0', 'anchors[0] has an unknown field "extra"'],
+      [{ anchors: [{ hash: 'a'.repeat(64), metadata: [] }] }, '/anchors/0/metadata', 'anchors[0].metadata must be a JSON object, not an array'],
+      [{ anchors: [{ hash: 'a'.repeat(64) }], more: true }, '', 'the body has an unknown field "more"'],
+    ];
+    for (const [body, path, message] of cases) {
+      const p = await problem(await f.call('POST', '/v1/anchors', { token: apiKey, body }));
+      expect(p.status, JSON.stringify(body)).toBe(400);
+      expect(p.body.errors[0], JSON.stringify(body)).toEqual({ in: 'body', path, message });
+      expect(p.body.detail.startsWith(message)).toBe(true);
+      expect(p.body.detail).not.toMatch(/Invalid input|expected .* received/);
+    }
+  });
+
+  it('every problem has a detail of at most 1,000 characters, however many problems a request has', async () => {
+    const anchors = Array.from({ length: 5_000 }, (_, i) => ({ hash: `not-a-hash-${'x'.repeat(200)}-${i}` }));
+    const p = await problem(await f.call('POST', '/v1/anchors', { token: apiKey, body: { anchors } }));
+    expect(p.status).toBe(400);
+    expect(p.body.errors).toHaveLength(20);
+    expect(p.body.detail).toMatch(/and 4,?999 more problems; the first 20 are listed/);
+    expect(p.body.detail.length).toBeLessThanOrEqual(1_000);
+    const long = await problem(await f.call('GET', `/v1/${'a'.repeat(5_000)}`));
+    expect(long.status).toBe(404);
+    expect(long.body.detail.length).toBeLessThanOrEqual(1_000);
+    for (const path of ['/nope', '/v1/checkpoint']) expect(typeof (await problem(await f.call('GET', path))).body.detail).toBe('string');
+  });
+});

@@ -135,6 +135,10 @@ describe('npm start (functions/local/main.ts)', () => {
     expect(s.stdout()).not.toContain(apiKey);
     expect(s.stdout()).not.toContain(adminKey);
 
+    // A second runner on the same data directory stops at once, saying why (it never opens the store).
+    await expect(start()).rejects.toThrow(/exited with 1[\s\S]*data directory .* is in use by process \d+/);
+    expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+
     // Ctrl-C stops cleanly.
     s.child.kill('SIGINT');
     expect(await s.exited).toBe(0);
