@@ -187,7 +187,7 @@ describe('request hygiene (every answer a problem with a bounded detail)', () =>
   afterAll(() => f.close());
 
   const post = (raw: string | Uint8Array, token = apiKey) =>
-    f.app.request('/v1/anchors', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: raw });
+    f.app.request('/v1/anchors', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: raw as unknown as BodyInit });
 
   it('a body with a UTF-8 byte order mark, or bytes that are not UTF-8, is malformed JSON (RFC 8259 8.1) and writes nothing', async () => {
     const json = JSON.stringify({ anchors: [{ hash: hashes(1, 77)[0] }] });

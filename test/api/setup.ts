@@ -41,6 +41,8 @@ export interface FixtureOptions {
   wrapStore?: (store: Store) => Store;
   /** Serve the store's eventually consistent reads from a lagging view (and delay writes, if the engine says so). */
   lagging?: LaggingEngine;
+  /** The client address the platform adapter would report (default: none, every client shares one bucket). */
+  clientAddress?: Services['clientAddress'];
 }
 
 export async function fixture(opts: FixtureOptions = {}): Promise<Fixture> {
@@ -71,9 +73,10 @@ export async function fixture(opts: FixtureOptions = {}): Promise<Fixture> {
     adminKeyHash: admin.keyHash,
     coordinatorKeyHash: coordinator.keyHash,
     rateLimit: { perSecond: 0, burst: 1 },
+    verifyLimit: { perSecond: 0, burst: 1, globalPerSecond: 0 },
     ...opts.config,
   };
-  const services: Services = { store, config, validatorSet, clock, log };
+  const services: Services = { store, config, validatorSet, clock, log, ...(opts.clientAddress ? { clientAddress: opts.clientAddress } : {}) };
   if (opts.validator) services.validator = opts.validator({ store, set: validatorSet, keys: validatorKeys });
   const app = createApp(services);
 
