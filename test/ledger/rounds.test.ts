@@ -3,6 +3,8 @@
  * against the validator set and against a publication, empty rounds, chain
  * links, events, proof extension and consistency proofs.
  */
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { generateCosignerKey } from '../../sdk/src/cosignature.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseBlockHeader } from '../../sdk/src/block.ts';
 import { parseCheckpoint } from '../../sdk/src/checkpoint.ts';
@@ -10,10 +12,12 @@ import { hexToBytes } from '../../sdk/src/encoding.ts';
 import { verifyConsistency } from '../../sdk/src/merkle.ts';
 import { extendProof as sdkExtendProof, verifyProof } from '../../sdk/src/proof.ts';
 import { headerLeafHash } from '../../functions/ledger/calendar.ts';
+import { defaultValidatorSet } from '../../functions/ledger/keys.ts';
 import { runRound } from '../../functions/ledger/coordinator.ts';
 import { ServiceError } from '../../functions/errors.ts';
 import { consistencyProof, proofExtension, readAnchor } from '../../functions/ledger/proofs.ts';
 import { runPublication } from '../../functions/ledger/publisher.ts';
+import { keys } from '../../functions/store/items.ts';
 import type { Batch, LedgerEvent } from '../../functions/store/port.ts';
 import { stopDynalite, withStore } from '../helpers/dynalite.ts';
 import { AGENCY, clients, expectConsistentLedger, ORIGIN, roundDeps, seedBatch, SET, validators } from './_fixtures.ts';
@@ -216,6 +220,35 @@ describe('rounds', () => {
       expect(r).toMatchObject({ ok: false, failed: 'publication' });
     } finally {
       await close();
+    }
+  });
+
+  it('publishes only a checkpoint whose signatures reach a quorum of the configured set, not the stored block at its word', async () => {
+    const t = await withStore();
+    try {
+      const { store } = t;
+      const pub = { store, validatorSet: SET, now: () => new Date('2030-01-01T00:00:00.000Z'), intervalMs: 60_000 };
+      await seedBatch(store, 2);
+      await runRound(roundDeps(store, clients(validators(store))));
+      // The stored block's note is cut down to one signature (tampering, or a bug): 1 of 4 is no quorum.
+      const block = (await store.getBlock(0))!;
+      const lines = block.checkpoint.split('\n');
+      const oneSig = `${lines.slice(0, 4).join('\n')}\n${lines[4]}\n`;
+      await t.client.send(new UpdateItemCommand({
+        TableName: t.tableName, Key: keys.block(0), UpdateExpression: 'SET checkpoint = :c', ExpressionAttributeValues: { ':c': { S: oneSig } },
+      }));
+      expect(await runPublication(pub)).toMatchObject({ status: 'no-quorum', size: 1, detail: expect.stringMatching(/NO_QUORUM: signatures carry weight 1 of 4/) });
+      expect(await store.getLatestPublication()).toBeNull();
+      // Restored, it is checked against the configured set: a set of other keys does not vouch for it.
+      await t.client.send(new UpdateItemCommand({
+        TableName: t.tableName, Key: keys.block(0), UpdateExpression: 'SET checkpoint = :c', ExpressionAttributeValues: { ':c': { S: block.checkpoint } },
+      }));
+      const strangers = defaultValidatorSet(ORIGIN, SET.validators.map((v, i) => ({ name: v.name, ...generateCosignerKey(v.name, new Uint8Array(32).fill(100 + i)) })));
+      expect(await runPublication({ ...pub, validatorSet: strangers })).toMatchObject({ status: 'no-quorum', size: 1 });
+      expect(await store.getLatestPublication()).toBeNull();
+      expect(await runPublication(pub)).toMatchObject({ status: 'published', publication: { size: 1 } });
+    } finally {
+      await t.close();
     }
   });
 });
