@@ -8,7 +8,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { newAgencyId } from '../ids.ts';
 import type { Services } from '../services.ts';
 import type { ApiKey } from '../store/port.ts';
-import { issueApiKey, requireAdmin } from './auth.ts';
+import { forgetApiKey, issueApiKey, requireAdmin } from './auth.ts';
 import { ApiError, problemResponses } from './problem.ts';
 import { rateLimit, type TokenBuckets } from './rate-limit.ts';
 import { type AppEnv, SECURITY, Timestamp } from './schemas.ts';
@@ -150,6 +150,7 @@ export function registerAgencyRoutes(app: OpenAPIHono<AppEnv>, services: Service
     if (!KEY_ID_RE.test(keyId) || !(await store.revokeApiKey(id, keyId, clock.now().toISOString()))) {
       throw new ApiError('not-found', 'no such key for this agency');
     }
+    forgetApiKey(services, keyId); // refused at once here; elsewhere within LEDGERSEAL_KEY_CACHE_MS
     return c.body(null, 204);
   });
 }

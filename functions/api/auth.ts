@@ -13,6 +13,13 @@
  * The admin and the round-coordinator tokens are configured as hashes
  * (LEDGERSEAL_ADMIN_KEY_HASH, LEDGERSEAL_COORDINATOR_KEY_HASH) and compared in
  * constant time; any token works (the local runner generates `lsa_<secret>`).
+ *
+ * Key lookups are cached per process for LEDGERSEAL_KEY_CACHE_MS (2 s by
+ * default), found and not found alike, so a request does not read the store to
+ * authenticate: that read was a third of the store requests of a one-hash POST.
+ * The bound is the revocation guarantee: a key revoked through this process is
+ * refused at once; revoked through another process (another Lambda instance),
+ * within the cache time (docs/api.md "Keys").
  */
 import { bytesToHex, equalBytes, hexToBytes, sha256, utf8 } from '@ledgerseal/sdk';
 import type { MiddlewareHandler } from 'hono';
@@ -76,10 +83,54 @@ function matchesHash(token: string, configuredHash: string | null): boolean {
   return equalBytes(sha256(utf8(token)), hexToBytes(configuredHash, 32));
 }
 
+/** Most cached lookups; past it, the oldest entries go first. */
+const KEY_CACHE_ENTRIES = 10_000;
+
+interface KeyCache {
+  entries: Map<string, { key: ApiKey | null; until: number }>;
+  /** keyId -> keyHash of cached keys, to forget a key on revocation. */
+  byId: Map<string, string>;
+}
+
+const caches = new WeakMap<Services, KeyCache>();
+
+function cacheOf(services: Services): KeyCache {
+  let c = caches.get(services);
+  if (!c) caches.set(services, (c = { entries: new Map(), byId: new Map() }));
+  return c;
+}
+
+/** Forget a cached key at once (revocation through this process). */
+export function forgetApiKey(services: Services, keyId: string): void {
+  const c = cacheOf(services);
+  const hash = c.byId.get(keyId);
+  if (hash !== undefined) c.entries.delete(hash);
+  c.byId.delete(keyId);
+}
+
+/** The stored key of a token (cached for config.keyCacheMs), or null. */
+async function lookupKey(services: Services, keyHash: string): Promise<ApiKey | null> {
+  const ttl = services.config.keyCacheMs;
+  if (ttl === 0) return services.store.getApiKeyByHash(keyHash);
+  const c = cacheOf(services);
+  const now = services.clock.now().getTime();
+  const hit = c.entries.get(keyHash);
+  if (hit && hit.until > now) return hit.key;
+  const key = await services.store.getApiKeyByHash(keyHash);
+  if (c.entries.size >= KEY_CACHE_ENTRIES) {
+    const oldest = c.entries.keys().next().value!;
+    c.entries.delete(oldest);
+  }
+  c.entries.delete(keyHash); // re-insert at the end: Map order is the age order
+  c.entries.set(keyHash, { key, until: now + ttl });
+  if (key) c.byId.set(key.keyId, keyHash);
+  return key;
+}
+
 async function findAgencyKey(services: Services, token: string): Promise<ApiKey | null> {
   const parsed = parseApiKey(token);
   if (!parsed) return null;
-  const key = await services.store.getApiKeyByHash(hashToken(token));
+  const key = await lookupKey(services, hashToken(token));
   if (!key || key.keyId !== parsed.keyId || key.revokedAt !== undefined) return null;
   return key;
 }

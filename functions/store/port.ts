@@ -199,7 +199,9 @@ export interface Store {
   /**
    * Parts first, then the head with a conditional put: the head commits exactly
    * one version of the batch, and a batch once stored is never rewritten.
-   * 'exists' when a head was already stored under this id (a replay).
+   * 'exists' when a head was already stored under this id (a replay). A batch
+   * without an idempotencyKey has a fresh id that nobody else writes: its head
+   * is a plain put.
    */
   putBatch(batch: Batch): Promise<'created' | 'exists'>;
   putPending(p: PendingBatch): Promise<void>;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../functions/app.ts';
 import { hashToken, parseApiKey } from '../../functions/api/auth.ts';
 import { stopDynalite } from '../helpers/dynalite.ts';
 import { type Fixture, fixture, hashes, PROBLEM, problem } from './setup.ts';
@@ -76,6 +77,34 @@ describe('agencies and API keys', () => {
     expect((await f.call('POST', '/v1/anchors', { token: second.apiKey, body: anchor })).status).toBe(202);
     const after = (await (await f.call('GET', `/v1/agencies/${first.id}/keys`, { token: f.adminToken })).json()) as { items: { keyId: string; revokedAt?: string }[] };
     expect(after.items.find((k) => k.keyId === first.keyId)?.revokedAt).toBe(f.clock.now().toISOString());
+  });
+
+  it('a key revoked through another process (another Lambda instance) is refused within LEDGERSEAL_KEY_CACHE_MS, and no store read authenticates a cached key', async () => {
+    const { apiKey, id, keyId } = await f.agency('Court Records');
+    // A second instance of the API over the same table, with its own key cache and the same clock.
+    const other = createApp({ ...f.services });
+    const anchor = { anchors: [{ hash: hashes(1, 3)[0] }] };
+    const post = (app: typeof other) =>
+      app.request('/v1/anchors', { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(anchor) });
+    expect((await post(other)).status).toBe(202); // cached in the second instance from now on
+    let reads = 0;
+    const counting = new Proxy(f.store, {
+      get(target, name, receiver) {
+        if (name === 'getApiKeyByHash') reads++;
+        const v = Reflect.get(target, name, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const instance = createApp({ ...f.services, store: counting });
+    expect((await post(instance)).status).toBe(202);
+    expect((await post(instance)).status).toBe(202);
+    expect(reads).toBe(1);
+
+    expect((await f.call('DELETE', `/v1/agencies/${id}/keys/${keyId}`, { token: f.adminToken })).status).toBe(204);
+    expect((await post(f.app)).status).toBe(401); // the revoking instance forgets the key at once
+    expect((await post(other)).status).toBe(202); // the other one still has it, for at most the cache time
+    f.clock.advance(f.services.config.keyCacheMs);
+    expect((await post(other)).status).toBe(401);
   });
 
   it('404 for an unknown agency or key; a key of another agency cannot be revoked through this one', async () => {
