@@ -70,7 +70,7 @@ export async function settleBlock(deps: SettleDeps, block: Block): Promise<void>
       anchorConfirmedEvent({ batchId: m.batchId, agencyId: m.agencyId, count: m.count, height, index, time }),
     ),
   ];
-  await store.putEvents(events);
+  await store.putEvents(events, { derived: true }); // pure functions of the block: a repeat writes the same items
   for (const e of events) deps.onEvent?.(e);
   deps.failAfter?.('settle:events');
   await store.markBlockSettled(height);

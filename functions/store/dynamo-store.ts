@@ -526,15 +526,19 @@ export class DynamoStore implements P.Store {
 
   // ---- events and publications ---------------------------------------------------------
 
-  /** One conditional put per event (keyed by id): a repeated event is a no-op, whatever its time. */
-  async putEvents(events: P.LedgerEvent[]): Promise<void> {
+  /**
+   * One conditional put per event (keyed by id): a repeated event is a no-op, whatever its time.
+   * Derived events (pure functions of a block) go 25 per BatchWriteItem: a repeat writes the same item.
+   */
+  async putEvents(events: P.LedgerEvent[], opts: { derived?: boolean } = {}): Promise<void> {
     const unique = [...new Map(events.map((e) => [keyTail('event id', e.id), e])).values()];
     for (const e of unique) {
       keyTail('event type', e.type);
       timestamp('event time', e.time);
       if (e.agencyId !== undefined) keyPart('agency id', e.agencyId);
     }
-    await this.io.parallel(unique, (e) => this.io.put(eventItem(e), NOT_EXISTS));
+    if (opts.derived) await this.io.batchWrite(unique.map((e) => ({ PutRequest: { Item: eventItem(e) } })));
+    else await this.io.parallel(unique, (e) => this.io.put(eventItem(e), NOT_EXISTS));
   }
 
   /** Oldest first by (time, id) on the events index; eventually consistent (index reads always are). */

@@ -247,7 +247,12 @@ export interface Store {
   recordSigned(name: string, size: number, checkpointHash: string): Promise<SignedRecordResult>;
 
   // Events (outbox) and publications
-  putEvents(events: LedgerEvent[]): Promise<void>;
+  /**
+   * One conditional put per event id: a repeated event is a no-op, whatever its time.
+   * `derived`: every field is a function of the stored ledger (settling a block), so a
+   * rewrite stores identical items: written 25 per BatchWriteItem, without conditions.
+   */
+  putEvents(events: LedgerEvent[], opts?: { derived?: boolean }): Promise<void>;
   listEvents(opts: { limit: number; cursor?: string; type?: string }): Promise<Page<LedgerEvent>>;
   /** Conditional on size: false when that size was already published. */
   putPublication(p: Publication): Promise<boolean>;

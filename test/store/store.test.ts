@@ -527,6 +527,16 @@ describe('events and publications', () => {
       await expectCode(store.listEvents({ limit: 1, cursor: Buffer.from('{"pk":"x","sk":"y"}').toString('base64url') }), 'INVALID_CURSOR');
     }));
 
+  it('writes derived events (pure functions of a block) in BatchWriteItem calls of 25; a repeat stores the same items', () =>
+    use(async (t) => {
+      const events = Array.from({ length: 60 }, (_, i) => event(i, 'anchor.confirmed'));
+      const seen = observeRequests(t.client);
+      await t.store.putEvents(events, { derived: true });
+      await t.store.putEvents(events, { derived: true });
+      expect(seen.commands).toEqual(Array(6).fill('BatchWriteItemCommand'));
+      expect((await t.store.listEvents({ limit: 100 })).items).toEqual(events);
+    }));
+
   it('publishes each size once; lists newest first; latest', () =>
     use(async ({ store }) => {
       expect(await store.getLatestPublication()).toBeNull();
