@@ -1,6 +1,6 @@
 /**
- * Batch intake (ARCHITECTURE.md "Data flow" step 1, PROTOCOL.md section 3
- * "Batch step"): one accepted POST /v1/anchors request is one batch.
+ * Batch intake (docs/protocol.md 7.1; the batch step of the aggregation
+ * chain): one accepted POST /v1/anchors request is one batch.
  *
  * Life of a request, all-or-nothing and safe to repeat (docs/protocol.md 7.1):
  * 1. (with an Idempotency-Key) claim the key with the SHA-256 of the canonical

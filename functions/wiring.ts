@@ -1,8 +1,7 @@
 /**
- * The one module that builds the service from a Config (ARCHITECTURE.md
- * "Local runner", "Deployment"): the HTTP app, the validators this process
- * hosts, the round coordinator and the publication job, each with the
- * configured limits and the same logging. The local runner (local/runner.ts),
+ * The one module that builds the service from a Config (docs/operations.md):
+ * the HTTP app, the validators this process hosts, the round coordinator and
+ * the publication job, each with the configured limits and the same logging. The local runner (local/runner.ts),
  * the Lambda handlers and the tests are thin wiring over `wire()`: they only
  * choose the store, the keys, the clock and the logger.
  */

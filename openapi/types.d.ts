@@ -348,7 +348,7 @@ export interface components {
                 size: number;
                 path: components["schemas"]["Hash"][];
             }[];
-            /** @description The block header text (PROTOCOL.md section 4) */
+            /** @description The block header text (docs/protocol.md 4.5) */
             block: string;
             calendar: {
                 size: number;
@@ -384,7 +384,7 @@ export interface components {
             failed?: "format" | "anchor" | "chain" | "block" | "round-root" | "checkpoint" | "calendar-inclusion" | "quorum" | "publication";
             anchor?: components["schemas"]["Hash"];
             height?: number;
-            /** @description The attested time: the record existed no later than this (RFC 3339). With validator trust, one second after the earliest cosignature time by which validators holding more than a third of the weight had cosigned (docs/protocol.md 6.5); null with publication trust */
+            /** @description The attested time: the record existed no later than this (RFC 3339). With validator trust, one second after the earliest cosignature time by which validators holding more than a third of the weight had cosigned (docs/protocol.md 6.2); null with publication trust */
             time?: string | null;
             /** @description The block header's time: the ledger's claim, not attested by signatures */
             claimedTime?: string;
@@ -427,7 +427,7 @@ export interface components {
         };
         Block: {
             height: number;
-            /** @description The block header text, one field per line (PROTOCOL.md section 4) */
+            /** @description The block header text, one field per line (docs/protocol.md 4.5) */
             header: string;
             /** @description Signed note of the checkpoint of size height + 1 */
             checkpoint: string;
@@ -451,7 +451,7 @@ export interface components {
             };
             checkpoint: string;
         };
-        /** @description The validator set document (PROTOCOL.md section 5); its SHA-256 over RFC 8785 JSON is in every block header */
+        /** @description The validator set document (docs/protocol.md 5.1); its SHA-256 over RFC 8785 JSON is in every block header */
         ValidatorSet: {
             /** @enum {string} */
             format: "ledgerseal-validators/v1";
@@ -527,7 +527,7 @@ export interface components {
             /** @example 12 */
             height: number;
             proposalId: string;
-            /** @description The block header text (PROTOCOL.md section 4). */
+            /** @description The block header text (docs/protocol.md 4.5). */
             header: string;
             /** @description The unsigned checkpoint body of size height + 1 (C2SP tlog-checkpoint). */
             checkpoint: string;

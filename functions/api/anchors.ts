@@ -1,7 +1,7 @@
 /**
  * Anchor routes (agency key): submit a batch of hashes, read one anchor with
  * its proof, list the anchors of one record. See intake.ts for the batch
- * lifecycle and PROTOCOL.md section 6 for the proof document.
+ * lifecycle and docs/protocol.md 6 for the proof document.
  *
  * An agency only ever sees its own anchors: another agency's anchor id gets
  * the same 404 as an id that does not exist, so ids reveal nothing.
@@ -34,7 +34,7 @@ const Metadata = z
 
 const AnchorInput = z
   .strictObject({
-    hash: HashHex.openapi({ description: 'The anchor: SHA-256(mask || digest), computed by the SDK (PROTOCOL.md section 2)' }),
+    hash: HashHex.openapi({ description: 'The anchor: SHA-256(mask || digest), computed by the SDK (docs/protocol.md 2)' }),
     recordKey: RecordKey.optional(),
     metadata: Metadata.optional(),
   })
@@ -62,11 +62,11 @@ export const ProofDocumentSchema = z
     format: z.literal('ledgerseal-proof/v1'),
     anchor: HashHex,
     chain: z.array(z.object({ index: z.number().int(), size: z.number().int(), path: z.array(HashHex) })),
-    block: z.string().openapi({ description: 'The block header text (PROTOCOL.md section 4)' }),
+    block: z.string().openapi({ description: 'The block header text (docs/protocol.md 4.5)' }),
     calendar: z.object({ size: z.number().int(), path: z.array(HashHex) }),
     checkpoint: z.string().openapi({ description: 'Signed note of the checkpoint whose size is calendar.size' }),
   })
-  .openapi('ProofDocument', { description: 'The proof (receipt) document, media type application/vnd.ledgerseal.proof+json (PROTOCOL.md section 6)' });
+  .openapi('ProofDocument', { description: 'The proof (receipt) document, media type application/vnd.ledgerseal.proof+json (docs/protocol.md 6)' });
 
 const Anchor = z
   .object({

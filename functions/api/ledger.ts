@@ -1,6 +1,6 @@
 /**
  * Public ledger reads: the latest checkpoint (C2SP signed note, text/plain),
- * blocks (PROTOCOL.md section 4), RFC 9162 consistency proofs between calendar
+ * blocks (docs/protocol.md 4.5), RFC 9162 consistency proofs between calendar
  * sizes, proof extensions to a later checkpoint, the validator set and the
  * publications (section 5). No authentication: everything here is public by
  * design, and none of it reveals agency data (blocks carry only roots and counts).
@@ -25,12 +25,12 @@ export const ValidatorSetSchema = z
       }),
     ),
   })
-  .openapi('ValidatorSet', { description: 'The validator set document (PROTOCOL.md section 5); its SHA-256 over RFC 8785 JSON is in every block header' });
+  .openapi('ValidatorSet', { description: 'The validator set document (docs/protocol.md 5.1); its SHA-256 over RFC 8785 JSON is in every block header' });
 
 const BlockSchema = z
   .object({
     height: z.number().int(),
-    header: z.string().openapi({ description: 'The block header text, one field per line (PROTOCOL.md section 4)' }),
+    header: z.string().openapi({ description: 'The block header text, one field per line (docs/protocol.md 4.5)' }),
     checkpoint: z.string().openapi({ description: 'Signed note of the checkpoint of size height + 1' }),
     finalizedAt: Timestamp,
   })

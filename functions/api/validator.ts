@@ -1,6 +1,6 @@
 /**
  * POST /v1/validator/sign (coordinator key): the HTTP face of a validator
- * (PROTOCOL.md section 5; wire format in ledger/validator-protocol.ts). The
+ * (docs/protocol.md 7.3; wire format in ledger/validator-protocol.ts). The
  * handler only delegates to the injected validator, which runs its own checks
  * and records what it signs before answering.
  *

@@ -1,7 +1,7 @@
 /**
  * POST /v1/verify (public): server-side proof verification for systems that
  * cannot run the SDK. It runs exactly the SDK's verifyProof (docs/protocol.md
- * 6.5) and returns its result: 200 with `ok: true`, or 200 with `ok: false`
+ * 6.2) and returns its result: 200 with `ok: true`, or 200 with `ok: false`
  * naming the first failed check. 400 is only for a request body that is not the
  * documented shape (including a malformed validator set).
  *
@@ -85,7 +85,7 @@ export const VerifyRequest = z
       .openapi({ description: 'Trust these publications (codes or {size, root}) instead of validator signatures' }),
     record: Record,
     digest: HashHex.optional().openapi({ description: 'SHA-256 of the record, when the record itself is not sent (needs mask)' }),
-    mask: HashHex.optional().openapi({ description: 'The blinding mask of the record (PROTOCOL.md section 2)' }),
+    mask: HashHex.optional().openapi({ description: 'The blinding mask of the record (docs/protocol.md 2.2)' }),
   })
   .superRefine((b, ctx) => {
     if (b.validators !== undefined && b.publication !== undefined) ctx.addIssue({ code: 'custom', path: ['publication'], message: 'give validators or publication, not both' });
@@ -104,7 +104,7 @@ export const VerifyResult = z
     anchor: HashHex.optional(),
     height: z.number().int().optional(),
     time: z.string().nullable().optional().openapi({
-      description: 'The attested time: the record existed no later than this (RFC 3339). With validator trust, one second after the earliest cosignature time by which validators holding more than a third of the weight had cosigned (docs/protocol.md 6.5); null with publication trust',
+      description: 'The attested time: the record existed no later than this (RFC 3339). With validator trust, one second after the earliest cosignature time by which validators holding more than a third of the weight had cosigned (docs/protocol.md 6.2); null with publication trust',
     }),
     claimedTime: z.string().optional().openapi({ description: "The block header's time: the ledger's claim, not attested by signatures" }),
     timeAttestedBy: z.array(z.string()).optional().openapi({ description: 'The validators whose cosignatures fix `time` (validator trust only)' }),

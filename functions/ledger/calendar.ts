@@ -1,5 +1,5 @@
 /**
- * The calendar (PROTOCOL.md section 4): one append-only RFC 9162 tree whose leaf
+ * The calendar (docs/protocol.md 4.5, 7.2): one append-only RFC 9162 tree whose leaf
  * i is the header of block i. The store keeps only perfect subtrees ("nodes",
  * `{ level, index }` = leaves [index * 2^level, (index + 1) * 2^level)); every
  * root and proof is, in the transparency-dev style:

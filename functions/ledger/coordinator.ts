@@ -1,5 +1,5 @@
 /**
- * The round coordinator (ARCHITECTURE.md "Data flow" 2; README.md "Life of a
+ * The round coordinator (docs/protocol.md 7.2; README.md "Life of a
  * round"). One call of runRound does, each step idempotent so that a coordinator
  * killed anywhere is simply run again, and two running at once cannot fork:
  *
@@ -252,7 +252,7 @@ async function buildProposal(deps: RoundDeps, now: Date, latest: Block | null, h
     members = members.filter((m) => !reasons.has(m.batchId));
     if (members.length === 0) return null;
   }
-  // Time never goes back (PROTOCOL.md section 4), even if this clock is behind the last block's.
+  // Time never goes back (docs/protocol.md 7.2), even if this clock is behind the last block's.
   const prevHeader = latest ? parseBlockHeader(latest.header) : null;
   const time = prevHeader && Date.parse(prevHeader.time) > now.getTime() ? prevHeader.time : timeToRfc3339Millis(now);
   const header = encodeBlockHeader({

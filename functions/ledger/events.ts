@@ -1,5 +1,5 @@
 /**
- * Ledger events for the outbox (PROTOCOL.md section 7 event types). Every event
+ * Ledger events for the outbox (docs/protocol.md 7.5). Every event
  * id is derived from what it reports, so a step that is run again after a crash
  * writes the same ids and the store's putEvents turns the repeat into a no-op:
  *

@@ -1,5 +1,5 @@
 /**
- * Validator key files for the local runner (ARCHITECTURE.md "Local runner"): one
+ * Validator key files for the local runner (docs/operations.md): one
  * file per validator, `<dir>/<name>.key`, holding its C2SP tlog-cosignature/v1
  * signer key string (`PRIVATE+KEY+<name>+<hex8>+<base64(0x04 || seed)>`, sdk
  * cosignature.ts) and a newline, mode 0600

@@ -1,5 +1,5 @@
 /**
- * Proof assembly (PROTOCOL.md section 6; README.md "Proof assembly"): the proof
+ * Proof assembly (docs/protocol.md 6, 7.6; README.md "Proof assembly"): the proof
  * document of an anchor, consistency proofs between calendar sizes, and proof
  * extensions. Everything is read by key; nothing scans.
  *

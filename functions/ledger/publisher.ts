@@ -1,5 +1,5 @@
 /**
- * Publications (docs/protocol.md 6.4): periodically (default daily) the latest
+ * Publications (docs/protocol.md 7.7): periodically (default daily) the latest
  * settled block's checkpoint is chosen, its root published with a publication
  * code, so proofs extended to it verify with hashes alone. A publication is
  * trusted by everyone who reads it, so the checkpoint must carry a quorum of

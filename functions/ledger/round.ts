@@ -1,5 +1,5 @@
 /**
- * The two lower steps of the aggregation chain (PROTOCOL.md section 3), shared by
+ * The two lower steps of the aggregation chain (docs/protocol.md 7.1, 7.2), shared by
  * the coordinator (building a round), the validators (recomputing it), the proof
  * service and the audit:
  *

@@ -1,5 +1,5 @@
 /**
- * The validator wire protocol (PROTOCOL.md section 5; functions/ledger/README.md
+ * The validator wire protocol (docs/protocol.md 7.3; functions/ledger/README.md
  * "Validator protocol"): one request, `POST /v1/validator/sign`, carrying a
  * proposal the validator must check on its own before it signs the checkpoint.
  *
@@ -22,7 +22,7 @@ export const SignRequestSchema = z
     origin: z.string().min(1).max(256).openapi({ example: 'ledgerseal.example.gov/prod' }),
     height: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).openapi({ example: 12 }),
     proposalId: z.string().min(1).max(128),
-    header: z.string().min(1).max(MAX_TEXT).openapi({ description: 'The block header text (PROTOCOL.md section 4).' }),
+    header: z.string().min(1).max(MAX_TEXT).openapi({ description: 'The block header text (docs/protocol.md 4.5).' }),
     checkpoint: z
       .string()
       .min(1)
@@ -48,7 +48,7 @@ export const SignResponseSchema = z
 export type SignResponse = z.infer<typeof SignResponseSchema>;
 
 /**
- * Why a validator refused. Each is one independent check of PROTOCOL.md section 5;
+ * Why a validator refused. Each is one independent check of docs/protocol.md 7.3;
  * EQUIVOCATION means it already signed a different checkpoint of that size.
  */
 export const REFUSAL_CODES = [

@@ -1,5 +1,5 @@
 /**
- * A validator (PROTOCOL.md section 5): it signs a checkpoint only after checking
+ * A validator (docs/protocol.md 7.3): it signs a checkpoint only after checking
  * the proposal itself, from the store, against its OWN last-signed state; it never
  * takes the coordinator's word for anything. The checks, in order (README.md
  * "The validator checks"), each refuse with their own ValidatorRefusal code:
@@ -269,7 +269,7 @@ export class Validator {
     if (r === 'conflict') refuse('EQUIVOCATION', `a different checkpoint of size ${size} was already signed`);
   }
 
-  /** Our C2SP tlog-cosignature/v1 line over the checkpoint at `time` (docs/protocol.md 5.2). */
+  /** Our C2SP tlog-cosignature/v1 line over the checkpoint at `time` (docs/protocol.md 4.3, 7.3). */
   #signature(checkpoint: string, time: number): SignResponse {
     return { validator: this.name, signature: cosignCheckpoint(checkpoint, this.#signerKey, time), checkpoint };
   }

@@ -1,5 +1,5 @@
 /**
- * The local runner behind `npm start` (ARCHITECTURE.md "Local runner"): one
+ * The local runner behind `npm start` (docs/operations.md): one
  * process with dynalite persisted under the data directory, the HTTP API, the
  * round scheduler, four in-process validators with key files, and the
  * publication job. It is thin wiring over wire() (functions/wiring.ts), the

@@ -2,7 +2,7 @@
  * The store port: everything the service persists, as one interface with one
  * DynamoDB adapter behind it (dynamo-store.ts; key design in README.md).
  *
- * Rules every implementation keeps (ARCHITECTURE.md "Storage"):
+ * Rules every implementation keeps (README.md "What dynalite lacks"):
  * - no transactions and no streams: each method is one conditional or idempotent
  *   write (or a batch of independent idempotent writes), so a caller killed
  *   between two calls can simply call again;
@@ -104,7 +104,7 @@ export interface RoundMember {
 export interface Proposal {
   height: number;
   proposalId: string;
-  /** The block header text (PROTOCOL.md section 4). */
+  /** The block header text (docs/protocol.md 4.5). */
   header: string;
   /** The unsigned checkpoint body (C2SP tlog-checkpoint) of size height + 1. */
   checkpoint: string;

@@ -1,5 +1,5 @@
 /**
- * Block headers, PROTOCOL.md section 4: UTF-8 text, one `name value` field per
+ * Block headers, docs/protocol.md 4.5: UTF-8 text, one `name value` field per
  * line, every line ending in "\n", in exactly this order:
  *
  *     ledgerseal-block/v1
@@ -72,7 +72,7 @@ function checkHash(h: unknown, field: string): void {
   if (!(h instanceof Uint8Array) || h.length !== 32) bad(`${field} must be 32 bytes`);
 }
 
-/** The header text of PROTOCOL.md section 4. */
+/** The header text of docs/protocol.md 4.5. */
 export function encodeBlockHeader(h: BlockHeader): string {
   if (typeof h !== 'object' || h === null) bad('header must be an object');
   checkCount(h.height, 'height');

@@ -1,5 +1,5 @@
 /**
- * The Ledgerseal proof (receipt) document, PROTOCOL.md section 6, and its
+ * The Ledgerseal proof (receipt) document, docs/protocol.md 6, and its
  * offline verification.
  *
  * The verifier reads like a checklist (sigstore-js style): one function per
@@ -445,7 +445,7 @@ function verified(doc: ProofDocument, header: BlockHeader, cp: Checkpoint, detai
 
 /**
  * Verify a proof document against trusted validators or publications, running
- * each check of PROTOCOL.md section 6 in order. Never throws for a bad proof:
+ * each check of docs/protocol.md 6.2 in order. Never throws for a bad proof:
  * the result names the first failed check.
  */
 export function verifyProof(proof: unknown, trust: ProofTrust, options: VerifyProofOptions = {}): ProofResult {

@@ -1,5 +1,5 @@
 /**
- * Publication codes (docs/protocol.md, "Publication codes"; PROTOCOL.md section 5): a
+ * Publication codes (docs/protocol.md 8): a
  * calendar tree size and root as a short string a person can print in a gazette
  * and type back in, after the publication strings of Guardtime's KSI.
  *

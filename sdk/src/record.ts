@@ -1,6 +1,5 @@
 /**
- * From a record to an anchor, on the agency's side (docs/protocol.md, "Records";
- * PROTOCOL.md section 2). Nothing here leaves the agency except the anchor.
+ * From a record to an anchor, on the agency's side (docs/protocol.md 2). Nothing here leaves the agency except the anchor.
  *
  *   digest = SHA-256(canonical bytes)         RFC 8785 JSON, or a file's raw bytes
  *   mask   = HMAC-SHA-256(agencyBlindingKey,  utf8(recordKey) || 0x00 || ascii(decimal version))

@@ -1,5 +1,5 @@
 /**
- * Validator sets, the checkpoint quorum and the attested time, PROTOCOL.md section 5.
+ * Validator sets, the checkpoint quorum and the attested time, docs/protocol.md 5.
  *
  * A validator set is a JSON document:
  *

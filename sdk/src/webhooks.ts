@@ -1,7 +1,6 @@
 /**
- * Standard Webhooks 1.0, symmetric scheme (docs/protocol.md, "Webhooks";
- * PROTOCOL.md section 7; https://github.com/standard-webhooks/standard-webhooks,
- * spec/standard-webhooks.md):
+ * Standard Webhooks 1.0, symmetric scheme (docs/protocol.md 9; the
+ * standard-webhooks project, spec/standard-webhooks.md):
  *
  *   webhook-id         msg id, the same on every retry (the receiver's idempotency key)
  *   webhook-timestamp  integer Unix seconds of this attempt
@@ -15,13 +14,14 @@ import { hmacSha256 } from '#sha256';
 import { base64ToBytes, bytesToBase64, concatBytes, equalBytes, fromUtf8, utf8 } from './encoding.ts';
 import { fail } from './errors.ts';
 
-/** Event types the service sends (PROTOCOL.md section 7). */
+/** Event types the service sends (docs/protocol.md 9.6). */
 export const WEBHOOK_EVENT_TYPES = [
   'anchor.confirmed', // data carries the proof
   'round.finalized',
   'checkpoint.published',
   'publication.created',
   'validator.fault', // a validator refused, timed out, or equivocated
+  'batch.quarantined', // a pending batch could not be read or rechecked: left out of every round
   'endpoint.disabled',
 ] as const;
 

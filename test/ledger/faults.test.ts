@@ -1,5 +1,5 @@
 /**
- * Validator faults (PROTOCOL.md section 5, ARCHITECTURE.md "Data flow" 3): one of
+ * Validator faults (docs/protocol.md 7.3, 7.4): one of
  * four validators offline, slow, refusing, returning a bad signature or signing a
  * different checkpoint cannot stop the round, and is reported as a
  * validator.fault event with the right reason; two of four stop finalization

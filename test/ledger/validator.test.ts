@@ -1,5 +1,5 @@
 /**
- * The validator's independent checks (PROTOCOL.md section 5), one test per
+ * The validator's independent checks (docs/protocol.md 7.3), one test per
  * refusal code, against proposals written straight into the store; plus
  * deterministic retries, a crash between recording and answering, and the
  * refusal to sign a second checkpoint of a size (equivocation).

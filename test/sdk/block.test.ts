@@ -35,7 +35,7 @@ const TEXT =
   `validators ${'ff'.repeat(32)}\n`;
 
 describe('encodeBlockHeader / parseBlockHeader', () => {
-  it('encodes PROTOCOL.md section 4 byte for byte', () => {
+  it('encodes docs/protocol.md 4.5 byte for byte', () => {
     expect(encodeBlockHeader(header)).toBe(TEXT);
     expect(parseBlockHeader(TEXT)).toEqual(header);
     expect(blockLeafData(header)).toEqual(utf8(TEXT));

@@ -1,5 +1,5 @@
 /**
- * The proof document end to end (PROTOCOL.md section 6): built from real parts
+ * The proof document end to end (docs/protocol.md 6): built from real parts
  * (batch trees, a round tree, block headers, a calendar, a checkpoint cosigned by
  * validators of a 4-validator set), verified, and tampered with field by field.
  */

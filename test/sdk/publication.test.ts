@@ -1,5 +1,5 @@
 /**
- * Publication codes (PROTOCOL.md section 5, docs/protocol.md "Publication codes") and
+ * Publication codes (docs/protocol.md 8) and
  * the CRC-32 behind them. Reference values are built here with node:zlib and a
  * BigInt base32, independently of the sdk.
  */

@@ -1,5 +1,5 @@
 /**
- * Records, blinding masks and anchors (PROTOCOL.md section 2). Expected values are
+ * Records, blinding masks and anchors (docs/protocol.md 2). Expected values are
  * computed here with node:crypto, never with the sdk, and the worked example of
  * docs/protocol.md is pinned as hex (cross-checked with `openssl dgst`).
  */

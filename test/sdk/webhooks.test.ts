@@ -1,5 +1,5 @@
 /**
- * Standard Webhooks 1.0 (PROTOCOL.md section 7, docs/protocol.md "Webhooks"):
+ * Standard Webhooks 1.0 (docs/protocol.md 9):
  * the reference vector, byte compatibility with the official `standardwebhooks`
  * package in both directions, and one test per failure mode.
  */
@@ -317,13 +317,14 @@ describe('signing arguments', () => {
 });
 
 describe('event types', () => {
-  it('lists the PROTOCOL.md section 7 types, in the spec-recommended form', () => {
+  it('lists the docs/protocol.md 9.6 types, in the spec-recommended form', () => {
     expect([...WEBHOOK_EVENT_TYPES]).toEqual([
       'anchor.confirmed',
       'round.finalized',
       'checkpoint.published',
       'publication.created',
       'validator.fault',
+      'batch.quarantined',
       'endpoint.disabled',
     ]);
     for (const t of WEBHOOK_EVENT_TYPES) expect(t).toMatch(/^[a-zA-Z0-9_]+(\.[a-zA-Z0-9_]+)+$/);
