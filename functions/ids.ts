@@ -24,9 +24,24 @@ const BATCH_ID_RE = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 /** Anchors per batch never exceed 10,000, so 5 digits always suffice; allow a little headroom. */
 const ANCHOR_ID_RE = /^([0-7][0-9A-HJKMNP-TV-Z]{25})\.(0|[1-9][0-9]{0,6})$/;
 
+/**
+ * CSPRNG bytes, served from a 4 KiB pool refilled with one getRandomValues call
+ * (as Node's own randomUUID does): a request takes two small random values (its
+ * request id, its batch id), and one system call per value was a measurable
+ * share of a one-hash request. Larger requests go straight to the source.
+ */
+const POOL_BYTES = 4096;
+const pool = new Uint8Array(POOL_BYTES);
+let poolUsed = POOL_BYTES;
+
 export function randomBytes(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  globalThis.crypto.getRandomValues(out);
+  if (n > 256) return globalThis.crypto.getRandomValues(new Uint8Array(n));
+  if (poolUsed + n > POOL_BYTES) {
+    globalThis.crypto.getRandomValues(pool);
+    poolUsed = 0;
+  }
+  const out = pool.slice(poolUsed, poolUsed + n);
+  poolUsed += n;
   return out;
 }
 

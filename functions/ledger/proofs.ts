@@ -84,11 +84,10 @@ export async function readAnchor(store: Store, origin: string, anchorId: string,
   if (!batch || batch.agencyId !== agencyId || id.index >= batch.count) return null;
   const anchor = batch.hashes.subarray(id.index * HASH_LENGTH, (id.index + 1) * HASH_LENGTH);
   const hash = bytesToHex(anchor);
-  // Consistent: a stale miss would report a confirmed anchor as pending.
-  const placement = await store.getPlacement(batch.id, { consistent: true });
+  // Consistent, in one read: a stale miss would report a confirmed anchor as pending.
+  const { placement, quarantine } = await store.getBatchState(batch.id);
   if (!placement) {
-    const q = await store.getQuarantine(batch.id);
-    if (q) serviceFail('UNREADABLE_BATCH', `batch ${batch.id} was left out of every round on ${q.at}: ${q.reason}`, undefined);
+    if (quarantine) serviceFail('UNREADABLE_BATCH', `batch ${batch.id} was left out of every round on ${quarantine.at}: ${quarantine.reason}`);
     return { id: anchorId, hash, status: 'pending' };
   }
   const [block, served] = await Promise.all([store.getBlock(placement.height), servedBlock(store, placement.height)]);

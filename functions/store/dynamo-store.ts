@@ -469,6 +469,16 @@ export class DynamoStore implements P.Store {
     await this.io.put(quarantineItem({ ...q, reason: q.reason.slice(0, 2_000) }), NOT_EXISTS);
   }
 
+  /** One consistent BatchGetItem for both items under the batch's partition. */
+  async getBatchState(batchId: string): Promise<{ placement: P.Placement | null; quarantine: P.Quarantine | null }> {
+    keyPart('batch id', batchId);
+    const items = await this.io.batchGet([keys.placement(batchId), keys.quarantine(batchId)], true);
+    const bySk = new Map(items.map((it) => [str(it, 'sk'), it]));
+    const p = bySk.get('PLACEMENT');
+    const q = bySk.get('QUARANTINE');
+    return { placement: p ? placementFrom(p) : null, quarantine: q ? quarantineFrom(q) : null };
+  }
+
   /** Consistent: a pending anchor whose batch was just quarantined is reported as such. */
   async getQuarantine(batchId: string): Promise<P.Quarantine | null> {
     const it = await this.io.get(keys.quarantine(keyPart('batch id', batchId)), true);

@@ -234,6 +234,8 @@ export interface Store {
   /** Idempotent: the first record of a batch stays. */
   putQuarantine(q: Quarantine): Promise<void>;
   getQuarantine(batchId: string): Promise<Quarantine | null>;
+  /** Placement and quarantine record of a batch in one consistent read (what an anchor read needs). */
+  getBatchState(batchId: string): Promise<{ placement: Placement | null; quarantine: Quarantine | null }>;
 
   // Calendar tree nodes (perfect subtrees only; derivable from block headers)
   putCalendarNodes(nodes: CalendarNode[]): Promise<void>;
