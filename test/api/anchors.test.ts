@@ -1,7 +1,9 @@
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex, concatBytes, hexToBytes } from '../../sdk/src/encoding.ts';
 import { merkleRoot } from '../../sdk/src/merkle.ts';
 import { MAX_BATCH } from '../../functions/intake.ts';
+import { keys } from '../../functions/store/items.ts';
 import { stopDynalite } from '../helpers/dynalite.ts';
 import { type Fixture, fixture, hashes, PROBLEM, problem } from './setup.ts';
 
@@ -322,6 +324,34 @@ describe('GET /v1/anchors/{id} and history', () => {
       expect(p.status, q).toBe(400);
       expect(p.body.type).toBe(`${PROBLEM}validation-error`);
       expect(p.body.errors[0].in).toBe('query');
+    }
+  });
+});
+
+describe('a damaged batch', () => {
+  it('GET of one of its anchors is the problem unreadable-batch naming it, for its own agency only; no bare 500', async () => {
+    const f = await fixture();
+    try {
+      const owner = await f.agency('Owner');
+      const other = await f.agency('Other');
+      const res = await f.call('POST', '/v1/anchors', { token: owner.apiKey, body: { anchors: hashes(3, 500).map((hash) => ({ hash })) } });
+      const { batchId } = (await res.json()) as { batchId: string };
+      // Tampering with the table: the head now claims 4 anchors for 3 anchors' bytes.
+      await f.ts.client.send(new UpdateItemCommand({
+        TableName: f.ts.tableName, Key: keys.batch(batchId), UpdateExpression: 'SET #c = :c', ExpressionAttributeNames: { '#c': 'count' }, ExpressionAttributeValues: { ':c': { N: '4' } },
+      }));
+      const p = await problem(await f.call('GET', `/v1/anchors/${batchId}.0`, { token: owner.apiKey }));
+      expect(p.status).toBe(500);
+      expect(p.contentType).toBe('application/problem+json');
+      expect(p.body).toMatchObject({ type: `${PROBLEM}unreadable-batch`, title: 'A stored batch failed its integrity check' });
+      expect(p.body.detail).toContain(`batch ${batchId} cannot be read`);
+      expect(p.body.detail).toContain('Quarantined batches');
+      expect(f.logs.some((l) => l.level === 'error' && l.msg === 'unreadable batch')).toBe(true);
+      const q = await problem(await f.call('GET', `/v1/anchors/${batchId}.0`, { token: other.apiKey }));
+      expect(q.status).toBe(404);
+      expect(q.body.type).toBe(`${PROBLEM}not-found`);
+    } finally {
+      f.close();
     }
   });
 });
