@@ -594,6 +594,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
             429: {
                 headers: {
@@ -661,6 +670,15 @@ export interface operations {
                 headers: {
                     /** @description RFC 6750 Bearer challenge */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -760,6 +778,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem `not-found` (types https://ledgerseal.dev/problems/<slug>) */
             404: {
                 headers: {
@@ -784,7 +811,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
+            /** @description Problem `unreadable-batch`, `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
             500: {
                 headers: {
                     [name: string]: unknown;

@@ -105,7 +105,7 @@ const submitRoute = createRoute({
       headers: z.object({ 'idempotent-replayed': z.literal('true').optional().openapi({ description: 'Present when this answer repeats an earlier request with the same Idempotency-Key' }) }),
       content: { 'application/json': { schema: SubmitAnchorsResponse } },
     },
-    ...problemResponses('validation-error', 'malformed-json', 'payload-too-large', 'unsupported-media-type', 'unauthorized', 'idempotency-key-reuse', 'rate-limited'),
+    ...problemResponses('validation-error', 'malformed-json', 'payload-too-large', 'unsupported-media-type', 'unauthorized', 'forbidden', 'idempotency-key-reuse', 'rate-limited'),
   },
 });
 
@@ -121,7 +121,7 @@ const getRoute = createRoute({
   },
   responses: {
     200: { description: 'The anchor', content: { 'application/json': { schema: Anchor } } },
-    ...problemResponses('validation-error', 'unauthorized', 'not-found', 'rate-limited'),
+    ...problemResponses('validation-error', 'unauthorized', 'forbidden', 'not-found', 'rate-limited', 'unreadable-batch'),
   },
 });
 
@@ -146,7 +146,7 @@ const listRoute = createRoute({
         },
       },
     },
-    ...problemResponses('validation-error', 'unauthorized', 'rate-limited'),
+    ...problemResponses('validation-error', 'unauthorized', 'forbidden', 'rate-limited'),
   },
 });
 

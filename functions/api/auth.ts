@@ -159,8 +159,9 @@ function requireConfigured(services: Services, which: 'admin' | 'coordinator'): 
     const token = bearer(c.req.header('authorization'));
     if (!token) throw unauthorized(`send the ${which} key as "Authorization: Bearer <token>"`);
     if (!matchesHash(token, hash())) {
-      // A valid agency key is authenticated but not allowed here: 403, not 401.
-      if (await findAgencyKey(services, token)) throw new ApiError('forbidden', `this operation needs the ${which} key`);
+      // A valid key of another kind (an agency key, the other configured key) is authenticated but not allowed here: 403, not 401.
+      const other = which === 'admin' ? services.config.coordinatorKeyHash : services.config.adminKeyHash;
+      if (matchesHash(token, other) || (await findAgencyKey(services, token))) throw new ApiError('forbidden', `this operation needs the ${which} key`);
       throw unauthorized(`the ${which} key is not valid`, 'invalid_token');
     }
     c.set('keyId', which);

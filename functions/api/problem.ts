@@ -22,6 +22,7 @@ import type { Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ServiceError } from '../errors.ts';
 import { refusalProblem, ValidatorRefusal } from '../ledger/validator-protocol.ts';
+import { bodyProblem } from './json-body.ts';
 import type { Logger } from '../services.ts';
 
 export const PROBLEM_BASE = 'https://ledgerseal.dev/problems/';
@@ -254,7 +255,7 @@ export function toApiError(err: unknown): ApiError | null {
       case 'INVALID_CURSOR':
         return validationError('query', [{ path: ['cursor'], message: 'is not a cursor returned by this endpoint' }]);
       case 'UNREADABLE_BATCH':
-        return new ApiError('unreadable-batch', `${err.message}; the batch is left out of every round until an operator restores it (docs/operations.md, "Quarantined batches")`);
+        return new ApiError('unreadable-batch', `${err.message}; an operator must restore it (docs/operations.md, "Quarantined batches")`);
       default:
         return null;
     }
@@ -289,7 +290,9 @@ export function installProblemHandlers(app: Hono<any, any, any>, log: Logger): v
       log.warn({ msg: 'validator refused', requestId, validator: body.validator, code: err.code, detail: body.detail });
       return new Response(JSON.stringify(body), { status: body.status, headers: { 'content-type': PROBLEM_MEDIA_TYPE, 'cache-control': 'no-store' } });
     }
-    const apiError = toApiError(err);
+    let apiError = toApiError(err);
+    const why = apiError?.slug === 'malformed-json' ? bodyProblem(c) : undefined;
+    if (why) apiError = new ApiError('malformed-json', why);
     if (apiError) {
       if (apiError.slug === 'unreadable-batch') log.error({ msg: 'unreadable batch', requestId, error: (err as Error).message });
       return problemResponse(c, apiError);

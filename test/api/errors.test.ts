@@ -195,11 +195,11 @@ describe('request hygiene (every answer a problem with a bounded detail)', () =>
     const withBom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(json)]);
     const notUtf8 = new TextEncoder().encode(json.replace('}]}', ',"x":"\u00ff"}]}'));
     notUtf8[notUtf8.length - 5] = 0xff; // a lone 0xFF byte inside a string
-    for (const body of [withBom, notUtf8]) {
+    for (const [body, why] of [[withBom, /starts with a UTF-8 byte order mark/], [notUtf8, /not valid UTF-8/]] as const) {
       const p = await problem(await post(body));
       expect(p.status).toBe(400);
       expect(p.body.type).toBe(`${PROBLEM}malformed-json`);
-      expect(p.body.detail).toMatch(/byte order mark/);
+      expect(p.body.detail).toMatch(why);
     }
     expect(await f.store.listPending({ before: '2100-01-01T00:00:00.000Z', limit: 10 })).toHaveLength(1);
   });
@@ -213,6 +213,10 @@ describe('request hygiene (every answer a problem with a bounded detail)', () =>
       }
     }
     expect((await problem(await f.call('POST', '/v1/anchors', { token: 'lsk_unknown', body: {} }))).status).toBe(401);
+    // And the other way round between the two configured keys.
+    expect((await problem(await f.call('POST', '/v1/agencies', { token: f.coordinatorToken, body: { name: 'x' } }))).status).toBe(403);
+    const sign = await problem(await f.call('POST', '/v1/validator/sign', { token: f.adminToken, body: { origin: 'x', height: 0, proposalId: 'p', header: 'h', checkpoint: 'c' } }));
+    expect(sign.status).toBe(403);
   });
 
   it('validation problems name the field and the rule in plain words', async () => {
