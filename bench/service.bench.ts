@@ -68,8 +68,8 @@ const LAYER_CASES = [
   { batch: 1000, requests: 400 },
 ];
 const LAYER_CONCURRENCY = 8;
-const LAYER_CAP_MS = 5_000;
-const LAYER_WARMUP = 300;
+const LAYER_CAP_MS = 10_000;
+const LAYER_WARMUP = 1_500;
 
 // ---- memory sampling ----------------------------------------------------------
 const memory = { peak: 0, window: 0 };
@@ -565,7 +565,7 @@ export async function run(): Promise<void> {
         await bigRound(b);
       }
       if (wants('4')) {
-        conditions(`no rounds running; ${wants('3b') ? "on the runner of case 3b after it (its table holds the 1,000,000 hashes of 3b)" : 'a fresh runner'}; each layer is measured after a warm-up of 300 requests`);
+        conditions(`no rounds running; ${wants('3b') ? "on the runner of case 3b after it (its table holds the 1,000,000 hashes of 3b)" : 'a fresh runner'}; each layer is measured after a warm-up as long as the measured run (at most 1,500 requests)`);
         await layers(b);
       }
       report(b);
