@@ -181,9 +181,10 @@ describe('POST /v1/validator/sign', () => {
 
   const req = { origin: ORIGIN, height: 0, proposalId: '0-abc', header: 'x', checkpoint: 'y' };
 
-  it('401 without the coordinator key, 403 with an agency key', async () => {
+  it('401 without the coordinator key, 403 with a valid key of another kind (admin, agency)', async () => {
     expect((await f.call('POST', '/v1/validator/sign', { body: req })).status).toBe(401);
-    expect((await f.call('POST', '/v1/validator/sign', { token: f.adminToken, body: req })).status).toBe(401);
+    expect((await f.call('POST', '/v1/validator/sign', { token: 'not-a-key', body: req })).status).toBe(401);
+    expect((await f.call('POST', '/v1/validator/sign', { token: f.adminToken, body: req })).status).toBe(403);
     const { apiKey } = await f.agency();
     const p = await problem(await f.call('POST', '/v1/validator/sign', { token: apiKey, body: req }));
     expect(p.status).toBe(403);
