@@ -72,9 +72,8 @@ export function frontierAfterAppend(frontier: readonly CalendarNode[], appended:
  * Fetch nodes in one batched read; a missing node is CALENDAR_INCOMPLETE (its
  * block is not settled). The frontier that a new block is appended to is read
  * consistently (`consistent`): the coordinator, the validators and settling
- * decide on it. Proof paths are read eventually consistently and only the
- * misses again consistently: a node never changes once written, so a stale
- * read can only miss one.
+ * decide on it. Proof paths are read eventually consistently; the store reads
+ * the misses again consistently.
  */
 export async function readNodes(store: Store, ids: readonly SubtreeId[], consistent: boolean): Promise<Map<string, Uint8Array>> {
   const unique = new Map<string, SubtreeId>();
@@ -82,10 +81,6 @@ export async function readNodes(store: Store, ids: readonly SubtreeId[], consist
   const found = new Map<string, Uint8Array>();
   if (unique.size === 0) return found;
   for (const n of await store.getCalendarNodes([...unique.values()], { consistent })) found.set(nodeKey(n.level, n.index), n.hash);
-  const missing = [...unique].filter(([key]) => !found.has(key)).map(([, id]) => id);
-  if (!consistent && missing.length > 0) {
-    for (const n of await store.getCalendarNodes(missing, { consistent: true })) found.set(nodeKey(n.level, n.index), n.hash);
-  }
   for (const [key, id] of unique) {
     if (!found.has(key)) serviceFail('CALENDAR_INCOMPLETE', `calendar node (level ${id.level}, index ${id.index}) is not stored`);
   }

@@ -495,12 +495,18 @@ export class DynamoStore implements P.Store {
     await this.io.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
   }
 
-  /** Found nodes in request order (missing ones are left out). */
+  /**
+   * Found nodes in request order (missing ones are left out). Not `consistent`: read
+   * eventually consistently, and only the misses again consistently (a node never
+   * changes once written, so a stale read can only miss one).
+   */
   async getCalendarNodes(req: { level: number; index: number }[], opts: P.ReadOptions): Promise<P.CalendarNode[]> {
-    const found = await this.io.batchGet(
-      req.map((k) => keys.calendar(nonNegInt('level', k.level, MAX_LEVEL), nonNegInt('index', k.index, 999_999_999_999))),
-      opts.consistent,
-    );
+    const wanted = req.map((k) => keys.calendar(nonNegInt('level', k.level, MAX_LEVEL), nonNegInt('index', k.index, 999_999_999_999)));
+    const found = await this.io.batchGet(wanted, opts.consistent);
+    if (!opts.consistent && found.length < wanted.length) {
+      const seen = new Set(found.map((it) => `${str(it, 'pk')}/${str(it, 'sk')}`));
+      found.push(...(await this.io.batchGet(wanted.filter((k) => !seen.has(`${k.pk!.S}/${k.sk!.S}`)), true)));
+    }
     const byKey = new Map(found.map((it) => [`${str(it, 'pk')}/${str(it, 'sk')}`, it]));
     const out: P.CalendarNode[] = [];
     for (const k of req) {

@@ -239,7 +239,7 @@ export interface Store {
 
   // Calendar tree nodes (perfect subtrees only; derivable from block headers)
   putCalendarNodes(nodes: CalendarNode[]): Promise<void>;
-  /** Found nodes in request order (missing ones left out). */
+  /** Found nodes in request order (missing ones left out); not `consistent`: misses are read again consistently. */
   getCalendarNodes(keys: { level: number; index: number }[], opts: ReadOptions): Promise<CalendarNode[]>;
 
   // Validators (each validator only touches its own name)

@@ -21,13 +21,12 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { _cosignedMessage, _COSIGNATURE_BODY_LENGTH, _decodeTime, _encodeTime } from './_cosignature-v1.ts';
 import { parseCheckpoint } from './checkpoint.ts';
-import { bytesToBase64, concatBytes, utf8 } from './encoding.ts';
+import { concatBytes, utf8 } from './encoding.ts';
 import { fail } from './errors.ts';
-import { _generateKey, _parseSignatureLine, parseSignerKey } from './note.ts';
+import { _generateKey, _parseSignatureLine, _signatureLine, parseSignerKey } from './note.ts';
 
 export { COSIGNATURE_ALG_ED25519, COSIGNATURE_HEADER } from './_cosignature-v1.ts';
 
-const SIG_PREFIX = '\u2014 '; // em dash, space
 
 function checkTime(time: unknown): asserts time is number {
   if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0) {
@@ -62,9 +61,8 @@ export function cosignCheckpoint(checkpointText: string, signerKey: string, time
     fail('INVALID_ARGUMENT', `signer key ${name} is a plain Ed25519 note key (type 0x01); cosigning needs a cosignature/v1 (type 0x04) key, plain keys sign through signNote`);
   }
   checkTime(time);
-  const keyId = new Uint8Array([keyHash >>> 24, (keyHash >>> 16) & 255, (keyHash >>> 8) & 255, keyHash & 255]);
   const signature = ed25519.sign(_cosignedMessage(utf8(checkpointText), time), seed);
-  return `${SIG_PREFIX}${name} ${bytesToBase64(concatBytes(keyId, _encodeTime(time), signature))}\n`;
+  return _signatureLine(name, keyHash, concatBytes(_encodeTime(time), signature));
 }
 
 /**

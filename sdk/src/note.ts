@@ -273,6 +273,12 @@ export function _parseSignatureLine(line: string, where: string): NoteSignature 
   return { name, keyHash, signature: raw.subarray(4) };
 }
 
+/** One signature line, `— <name> <base64(4-byte key hash ‖ signature bytes)>\n` (internal: signNote, cosignCheckpoint). */
+export function _signatureLine(name: string, keyHash: number, signature: Uint8Array): string {
+  const head = new Uint8Array([keyHash >>> 24, (keyHash >>> 16) & 255, (keyHash >>> 8) & 255, keyHash & 255]);
+  return `${SIG_PREFIX}${name} ${bytesToBase64(concatBytes(head, signature))}\n`;
+}
+
 /**
  * Sign `text` (ending in "\n") with every signer key; returns the signed note. Plain
  * Ed25519 note keys (type 0x01) only: a cosignature/v1 signer key signs a different
@@ -294,8 +300,7 @@ export function signNote(text: string, signerKeys: string[]): string {
     const id = `${name}+${hex8(keyHash)}`;
     if (seen.has(id)) fail('INVALID_ARGUMENT', `signer key ${id} given twice`);
     seen.add(id);
-    const head = new Uint8Array([keyHash >>> 24, (keyHash >>> 16) & 255, (keyHash >>> 8) & 255, keyHash & 255]);
-    out += `${SIG_PREFIX}${name} ${bytesToBase64(concatBytes(head, ed25519.sign(msg, seed)))}\n`;
+    out += _signatureLine(name, keyHash, ed25519.sign(msg, seed));
   }
   if (utf8Length(out) > NOTE_MAX_BYTES) fail('MALFORMED_NOTE', `signed note would be larger than ${NOTE_MAX_BYTES} bytes`);
   return out;
