@@ -42,6 +42,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/batches/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Status and, once confirmed, the proof of a whole batch's root
+         * @description Bulk proofs: one request per batch instead of one per anchor. A client that holds the anchors it submitted derives the proof of each of them from this one (docs/protocol.md 7.6).
+         */
+        get: operations["getBatch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/verify": {
         parameters: {
             query?: never;
@@ -357,6 +377,22 @@ export interface components {
             /** @description Signed note of the checkpoint whose size is calendar.size */
             checkpoint: string;
         };
+        Batch: {
+            id: string;
+            /** @description Number of anchors in the batch */
+            size: number;
+            root: components["schemas"]["Hash"] & unknown;
+            arrivedAt: components["schemas"]["Timestamp"];
+            status: components["schemas"]["AnchorStatus"];
+            proof?: components["schemas"]["ProofDocument"] & unknown;
+            /** @description The anchors in batch order, only with `include=anchors` */
+            anchors?: components["schemas"]["Hash"][];
+        };
+        /**
+         * @description RFC 3339 UTC time with milliseconds
+         * @example 2026-11-22T04:32:16.123Z
+         */
+        Timestamp: string;
         AnchorHistoryPage: {
             items: components["schemas"]["AnchorHistoryItem"][];
             /** @description Opaque pagination cursor: the nextCursor of the previous page */
@@ -368,11 +404,6 @@ export interface components {
             arrivedAt: components["schemas"]["Timestamp"];
             status?: components["schemas"]["AnchorStatus"];
         };
-        /**
-         * @description RFC 3339 UTC time with milliseconds
-         * @example 2026-11-22T04:32:16.123Z
-         */
-        Timestamp: string;
         /** @description The SDK verifyProof result: ok true with what was proven, or ok false with the failed check */
         VerifyResult: {
             ok: boolean;
@@ -756,6 +787,93 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Anchor"];
+                };
+            };
+            /** @description Problem `validation-error` (types https://ledgerseal.dev/problems/<slug>) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unauthorized` (types https://ledgerseal.dev/problems/<slug>) */
+            401: {
+                headers: {
+                    /** @description RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `not-found` (types https://ledgerseal.dev/problems/<slug>) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: remaining quota */
+                    RateLimit?: string;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: the quota policy */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unreadable-batch`, `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBatch: {
+        parameters: {
+            query?: {
+                /** @description Add the anchors of the batch, in batch order (up to 10,000 hashes) */
+                include?: "anchors";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The batch */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Batch"];
                 };
             };
             /** @description Problem `validation-error` (types https://ledgerseal.dev/problems/<slug>) */

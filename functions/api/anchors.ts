@@ -7,9 +7,9 @@
  * the same 404 as an id that does not exist, so ids reveal nothing.
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { parseAnchorId } from '../ids.ts';
+import { isBatchId, parseAnchorId } from '../ids.ts';
 import { acceptBatch, MAX_BATCH, MAX_METADATA_BYTES, MAX_RECORD_KEY_LENGTH, metadataSize } from '../intake.ts';
-import { readAnchor } from '../ledger/proofs.ts';
+import { readAnchor, readBatch } from '../ledger/proofs.ts';
 import type { Services } from '../services.ts';
 import { requireAgency } from './auth.ts';
 import { ApiError, problemResponses } from './problem.ts';
@@ -125,6 +125,41 @@ const getRoute = createRoute({
   },
 });
 
+const Batch = z
+  .object({
+    id: z.string(),
+    size: z.number().int().openapi({ description: 'Number of anchors in the batch' }),
+    root: HashHex.openapi({ description: 'RFC 9162 root over the anchors in request order (leaf data = the 32-byte anchor)' }),
+    arrivedAt: Timestamp,
+    status: AnchorStatus,
+    proof: ProofDocumentSchema.optional().openapi({
+      description: 'Present once confirmed: the proof of the batch root (its anchor is `root`, its chain the round step). ' +
+        "The proof of anchor i is this proof with the batch step (i, size, inclusion path of i) put first: the SDK's batchProofs derives them all locally",
+    }),
+    anchors: z.array(HashHex).optional().openapi({ description: 'The anchors in batch order, only with `include=anchors`' }),
+  })
+  .openapi('Batch');
+
+const getBatchRoute = createRoute({
+  method: 'get',
+  path: '/v1/batches/{id}',
+  operationId: 'getBatch',
+  tags: ['anchors'],
+  summary: "Status and, once confirmed, the proof of a whole batch's root",
+  description: 'Bulk proofs: one request per batch instead of one per anchor. A client that holds the anchors it submitted derives the proof of each of them from this one (docs/protocol.md 7.6).',
+  security: [{ [SECURITY.agency]: [] }],
+  request: {
+    params: z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' }, example: '01JD3Q8Y5ZK2M7N9P4R6S8T0VW' }) }),
+    query: z.object({
+      include: z.literal('anchors').optional().openapi({ description: 'Add the anchors of the batch, in batch order (up to 10,000 hashes)' }),
+    }),
+  },
+  responses: {
+    200: { description: 'The batch', content: { 'application/json': { schema: Batch } } },
+    ...problemResponses('validation-error', 'unauthorized', 'forbidden', 'not-found', 'rate-limited', 'unreadable-batch'),
+  },
+});
+
 const HISTORY_MAX = 100;
 
 const listRoute = createRoute({
@@ -168,6 +203,15 @@ export function registerAnchorRoutes(app: OpenAPIHono<AppEnv>, services: Service
     const a = await readAnchor(services.store, services.config.origin, id, agencyOf(c));
     if (!a) throw new ApiError('not-found', 'no such anchor');
     return c.json(a, 200);
+  });
+
+  app.openapi({ ...getBatchRoute, middleware }, async (c) => {
+    const { id } = c.req.valid('param');
+    const { include } = c.req.valid('query');
+    if (!isBatchId(id)) throw new ApiError('not-found', 'no such batch');
+    const b = await readBatch(services.store, services.config.origin, id, agencyOf(c), include === 'anchors');
+    if (!b) throw new ApiError('not-found', 'no such batch');
+    return c.json(b, 200);
   });
 
   app.openapi({ ...listRoute, middleware }, async (c) => {

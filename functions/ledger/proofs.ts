@@ -9,7 +9,7 @@
  * of the calendar nodes of the path. The proof is served as stored: if stored
  * data were altered, the verifier (sdk verifyProof) names the check that fails.
  */
-import { buildProof, bytesToHex, type MerkleTree, parseCheckpoint, type ProofDocument } from '@ledgerseal/sdk';
+import { buildProof, bytesToHex, hexToBytes, type MerkleTree, parseCheckpoint, type ProofDocument } from '@ledgerseal/sdk';
 import { ServiceError, serviceFail } from '../errors.ts';
 import { parseAnchorId } from '../ids.ts';
 import type { Batch, Block, Store } from '../store/port.ts';
@@ -64,6 +64,61 @@ async function availableSize(store: Store): Promise<number> {
   return latest.settled ? latest.height + 1 : latest.height;
 }
 
+export type BatchView = {
+  id: string;
+  size: number;
+  root: string;
+  arrivedAt: string;
+  status: 'pending' | 'confirmed';
+  proof?: ProofDocument;
+  anchors?: string[];
+};
+
+/**
+ * A batch of the agency, read by id: null when it does not exist or belongs to
+ * another agency. A damaged batch throws UNREADABLE_BATCH to its own agency only.
+ */
+async function agencyBatch(store: Store, batchId: string, agencyId: string): Promise<Batch | null> {
+  try {
+    const batch = await store.getBatch(batchId);
+    return batch && batch.agencyId === agencyId ? batch : null;
+  } catch (e) {
+    // A damaged batch is reported to its own agency only; to any other it does not exist.
+    if (!(e instanceof ServiceError) || e.code !== 'UNREADABLE_BATCH') throw e;
+    const owner = e.agencyId ?? (await store.getQuarantine(batchId))?.agencyId;
+    if (owner !== agencyId) return null;
+    throw e;
+  }
+}
+
+/**
+ * The proof of a batch's root (its anchor is the batch root, its chain the round
+ * step only), or null while the batch waits for a round or its block is not yet
+ * served (docs/protocol.md 7.6). Placement is read consistently, in one read with
+ * the quarantine record: a stale miss would report a confirmed batch as pending.
+ */
+async function batchRootProof(store: Store, origin: string, batch: Batch): Promise<ProofDocument | null> {
+  const { placement, quarantine } = await store.getBatchState(batch.id);
+  if (!placement) {
+    if (quarantine) serviceFail('UNREADABLE_BATCH', `batch ${batch.id} was left out of every round on ${quarantine.at}: ${quarantine.reason}`);
+    return null;
+  }
+  const [block, served] = await Promise.all([store.getBlock(placement.height), servedBlock(store, placement.height)]);
+  if (!block) serviceFail('CORRUPT', `batch ${batch.id} is placed in block ${placement.height}, which does not exist`);
+  if (served.height < block.height) return null;
+  const size = served.height + 1;
+  const [round, calendarPath] = await Promise.all([roundTreeAt(store, block), calendarInclusion(store, block.height, size)]);
+  const checkpointOrigin = parseCheckpoint(served.checkpoint.slice(0, served.checkpoint.indexOf('\n\n') + 1)).origin;
+  if (checkpointOrigin !== origin) serviceFail('CORRUPT', `stored checkpoint origin "${checkpointOrigin}" is not "${origin}"`);
+  return buildProof({
+    anchor: batch.root,
+    chain: [{ index: placement.index, size: round.size, path: round.inclusionProof(placement.index) }],
+    block: block.header,
+    calendar: { size, path: calendarPath },
+    checkpoint: served.checkpoint,
+  });
+}
+
 /**
  * Status of one anchor for its agency: null when the id is malformed, the batch
  * does not exist, belongs to another agency, or has no such index.
@@ -71,43 +126,54 @@ async function availableSize(store: Store): Promise<number> {
 export async function readAnchor(store: Store, origin: string, anchorId: string, agencyId: string): Promise<AnchorView | null> {
   const id = parseAnchorId(anchorId);
   if (!id) return null;
-  let batch: Batch | null;
-  try {
-    batch = await store.getBatch(id.batchId);
-  } catch (e) {
-    // A damaged batch is reported to its own agency only; to any other it does not exist.
-    if (!(e instanceof ServiceError) || e.code !== 'UNREADABLE_BATCH') throw e;
-    const owner = e.agencyId ?? (await store.getQuarantine(id.batchId))?.agencyId;
-    if (owner !== agencyId) return null;
-    throw e;
-  }
-  if (!batch || batch.agencyId !== agencyId || id.index >= batch.count) return null;
+  const batch = await agencyBatch(store, id.batchId, agencyId);
+  if (!batch || id.index >= batch.count) return null;
   const anchor = batch.hashes.subarray(id.index * HASH_LENGTH, (id.index + 1) * HASH_LENGTH);
   const hash = bytesToHex(anchor);
-  // Consistent, in one read: a stale miss would report a confirmed anchor as pending.
-  const { placement, quarantine } = await store.getBatchState(batch.id);
-  if (!placement) {
-    if (quarantine) serviceFail('UNREADABLE_BATCH', `batch ${batch.id} was left out of every round on ${quarantine.at}: ${quarantine.reason}`);
-    return { id: anchorId, hash, status: 'pending' };
-  }
-  const [block, served] = await Promise.all([store.getBlock(placement.height), servedBlock(store, placement.height)]);
-  if (!block) serviceFail('CORRUPT', `batch ${batch.id} is placed in block ${placement.height}, which does not exist`);
-  if (served.height < block.height) return { id: anchorId, hash, status: 'pending' };
-  const size = served.height + 1;
-  const [round, calendarPath] = await Promise.all([roundTreeAt(store, block), calendarInclusion(store, block.height, size)]);
-  const checkpointOrigin = parseCheckpoint(served.checkpoint.slice(0, served.checkpoint.indexOf('\n\n') + 1)).origin;
-  if (checkpointOrigin !== origin) serviceFail('CORRUPT', `stored checkpoint origin "${checkpointOrigin}" is not "${origin}"`);
+  const rootProof = await batchRootProof(store, origin, batch);
+  if (!rootProof) return { id: anchorId, hash, status: 'pending' };
   const proof = buildProof({
     anchor,
     chain: [
       { index: id.index, size: batch.count, path: batchTree(batch.hashes).inclusionProof(id.index) },
-      { index: placement.index, size: round.size, path: round.inclusionProof(placement.index) },
+      ...rootProof.chain.map((s) => ({ index: s.index, size: s.size, path: s.path.map((h) => hexToBytes(h)) })),
     ],
-    block: block.header,
-    calendar: { size, path: calendarPath },
-    checkpoint: served.checkpoint,
+    block: rootProof.block,
+    calendar: { size: rootProof.calendar.size, path: rootProof.calendar.path.map((h) => hexToBytes(h)) },
+    checkpoint: rootProof.checkpoint,
   });
   return { id: anchorId, hash, status: 'confirmed', proof };
+}
+
+/**
+ * One batch for its agency (GET /v1/batches/{id}): status, size, root and, once
+ * confirmed, the proof of its root, from which the client derives every anchor's
+ * proof locally (sdk batchProofs). `withAnchors` adds the anchors in batch order,
+ * for a client that no longer holds them. Null as for readAnchor.
+ */
+export async function readBatch(
+  store: Store,
+  origin: string,
+  batchId: string,
+  agencyId: string,
+  withAnchors: boolean,
+): Promise<BatchView | null> {
+  const batch = await agencyBatch(store, batchId, agencyId);
+  if (!batch) return null;
+  const proof = await batchRootProof(store, origin, batch);
+  const view: BatchView = {
+    id: batch.id,
+    size: batch.count,
+    root: bytesToHex(batch.root),
+    arrivedAt: batch.arrivedAt,
+    status: proof ? 'confirmed' : 'pending',
+  };
+  if (proof) view.proof = proof;
+  if (withAnchors) {
+    view.anchors = [];
+    for (let i = 0; i < batch.count; i++) view.anchors.push(bytesToHex(batch.hashes.subarray(i * HASH_LENGTH, (i + 1) * HASH_LENGTH)));
+  }
+  return view;
 }
 
 /** RFC 9162 consistency proof between calendar sizes 1 <= from <= to (bottom-up hashes). */

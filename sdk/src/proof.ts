@@ -17,7 +17,7 @@ import { parseCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { bytesToHex, equalBytes, hexToBytes, utf8 } from './encoding.ts';
 import { fail, LedgersealError } from './errors.ts';
 import { canonicalJson } from './jcs.ts';
-import { leafHash, rootFromInclusionProof } from './merkle.ts';
+import { leafHash, MerkleTree, rootFromInclusionProof } from './merkle.ts';
 import { parseNote, type NoteVerifier } from './note.ts';
 import { decodePublicationCode } from './publication.ts';
 import { anchorOf, hashRecord } from './record.ts';
@@ -449,6 +449,9 @@ function verified(doc: ProofDocument, header: BlockHeader, cp: Checkpoint, detai
  * the result names the first failed check.
  */
 export function verifyProof(proof: unknown, trust: ProofTrust, options: VerifyProofOptions = {}): ProofResult {
+  if (!isObject(trust) || (!('validators' in trust) && !('publication' in trust))) {
+    fail('INVALID_ARGUMENT', 'trust must be { validators } or { publication }');
+  }
   // Trust material first: an invalid validator set throws (MALFORMED_VALIDATOR_SET), it is no verdict on the proof.
   const trusted = isObject(trust) && 'validators' in trust ? trustedSet(trust.validators) : undefined;
   try {
@@ -500,4 +503,97 @@ export function extendProof(proof: unknown, extension: { calendar: { size: numbe
     next.calendar.path.map((h) => hexToBytes(h)));
   if (!equalBytes(root, cp.root)) fail('INVALID_PROOF', 'the extension path does not lead to the extension checkpoint root');
   return next;
+}
+
+/**
+ * The first verification level (docs/protocol.md 6.2, checks 1-7): the document is
+ * internally consistent. The record (with `record` or `digest`, and `mask`) gives its
+ * anchor, the chain folds to the round root of the block, and the block is in the
+ * calendar under the checkpoint's root. Nothing signed is checked: anyone can write
+ * a consistent proof, so this says nothing about time or the ledger (levels 2 and 3
+ * are verifyProof with `{ validators }` and with `{ publication }`). `time` is null.
+ */
+export function checkProofConsistency(proof: unknown, options: VerifyProofOptions & { origin?: string } = {}): ProofResult {
+  try {
+    const doc = checkFormat(proof);
+    checkAnchor(doc, options);
+    const chainRoot = foldChain(doc);
+    const header = checkBlock(doc);
+    checkRoundRoot(doc, header, chainRoot);
+    const trust: ProofTrust = options.origin !== undefined ? { publication: [], origin: options.origin } : { publication: [] };
+    const cp = checkCheckpoint(doc, trust);
+    checkCalendarInclusion(doc, header, cp);
+    const detail = `internally consistent: anchor included in block ${header.height}, calendar size ${cp.size}; ` +
+      'no signature or publication was checked, so this proves nothing about time';
+    return verified(doc, header, cp, detail, null);
+  } catch (e) {
+    if (e instanceof CheckFailed) return { ok: false, failed: e.check, detail: e.message };
+    if (e instanceof LedgersealError) return { ok: false, failed: 'format', detail: e.message };
+    throw e;
+  }
+}
+
+/** One aggregation step below an existing proof, as bytes or hex. */
+export interface ChainStepInput {
+  index: number;
+  size: number;
+  path: readonly (Uint8Array | string)[];
+}
+
+function stepHex(s: ChainStepInput): ChainStep {
+  return { index: s.index, size: s.size, path: s.path.map((h) => (typeof h === 'string' ? h : bytesToHex(h))) };
+}
+
+/**
+ * A proof for a leaf below another proof's anchor (docs/protocol.md 6.1: local
+ * aggregation steps come first). `steps` fold `anchor` bottom-up to `proof.anchor`;
+ * the result has `anchor` as its anchor and `steps` before the proof's own chain.
+ * Throws INVALID_PROOF when the steps do not lead to `proof.anchor`, MALFORMED_PROOF
+ * when the result would exceed the format's bounds.
+ */
+export function prependChain(proof: unknown, anchor: Uint8Array | string, steps: readonly ChainStepInput[]): ProofDocument {
+  const doc = parseProof(proof);
+  const leaf = typeof anchor === 'string' ? hexToBytes(anchor, 32) : anchor;
+  if (leaf.length !== 32) fail('INVALID_ARGUMENT', `anchor must be 32 bytes, got ${leaf.length}`);
+  let output = leaf;
+  for (const [i, s] of steps.entries()) {
+    try {
+      output = rootFromInclusionProof(leafHash(output), s.index, s.size,
+        s.path.map((h) => (typeof h === 'string' ? hexToBytes(h, 32) : h)));
+    } catch (e) {
+      fail('INVALID_PROOF', `step ${i}: ${e instanceof Error ? e.message : String(e)}`, e);
+    }
+  }
+  if (bytesToHex(output) !== doc.anchor) fail('INVALID_PROOF', 'the steps do not lead from the anchor to the proof\'s anchor');
+  return parseProof({ ...doc, anchor: bytesToHex(leaf), chain: [...steps.map(stepHex), ...doc.chain] });
+}
+
+/**
+ * Bulk proofs (docs/protocol.md 7.6): one proof of a batch root (the service's
+ * `GET /v1/batches/{id}`: its anchor is the batch root) and the batch's anchors,
+ * held by the client, give the proof of every anchor without another request. The
+ * tree is built once; each proofAt(i) is an inclusion path, microseconds.
+ * Throws INVALID_PROOF when the anchors do not hash to the proof's anchor.
+ */
+export function batchProofs(batchProof: unknown, anchors: readonly Uint8Array[]): { size: number; proofAt(index: number): ProofDocument } {
+  const doc = parseProof(batchProof);
+  if (doc.chain.length >= MAX_CHAIN_STEPS) fail('MALFORMED_PROOF', `a batch proof with ${doc.chain.length} steps leaves no room for one more`);
+  if (anchors.length === 0) fail('INVALID_ARGUMENT', 'a batch has at least one anchor');
+  const tree = MerkleTree.fromLeafData(anchors as Uint8Array[]);
+  if (bytesToHex(tree.root()) !== doc.anchor) {
+    fail('INVALID_PROOF', `the ${anchors.length} anchors do not hash to the batch root ${doc.anchor} of the proof`);
+  }
+  const chain = doc.chain;
+  return {
+    size: anchors.length,
+    proofAt(index: number): ProofDocument {
+      if (!Number.isSafeInteger(index) || index < 0 || index >= anchors.length) {
+        fail('INVALID_ARGUMENT', `index ${index} is outside a batch of ${anchors.length}`);
+      }
+      const step: ChainStep = { index, size: anchors.length, path: tree.inclusionProof(index).map(bytesToHex) };
+      // Built directly: the tree and the parsed proof are already known to be consistent.
+      return { format: PROOF_FORMAT, anchor: bytesToHex(anchors[index]!), chain: [step, ...chain], block: doc.block,
+        calendar: doc.calendar, checkpoint: doc.checkpoint };
+    },
+  };
 }
