@@ -19,7 +19,8 @@ import { parseBlockHeader } from '../block.ts';
 import { parseCheckpoint } from '../checkpoint.ts';
 import { bytesToHex, hexToBytes } from '../encoding.ts';
 import { fail } from '../errors.ts';
-import { leafHash, MerkleTree, rootFromInclusionProof } from '../merkle.ts';
+import { hashRange, leafHash, MerkleTree, rootFromInclusionProof } from '../merkle.ts';
+import { perfectSubtrees } from '../merkle-shape.ts';
 import { parseNote } from '../note.ts';
 import {
   type ChainStep,
@@ -33,6 +34,7 @@ import {
   verifyProof,
 } from '../proof.ts';
 import { anchorOf, blindingMask, hashRecord } from '../record.ts';
+import { sha256Into } from '#sha256';
 import { type LedgersealClient, LedgersealApiError, type Sleep, defaultSleep, unwrap } from './client.ts';
 import type { components } from './openapi.ts';
 
@@ -90,25 +92,64 @@ export interface AnchorRecordsOptions<R> {
   signal?: AbortSignal;
 }
 
-/** Hex of whole-tree inclusion paths, each distinct node encoded once (paths share their upper nodes). */
-function pathHexer(tree: MerkleTree): (index: number) => string[] {
+/**
+ * The whole-tree inclusion paths of `tree` in hex, each distinct node read and
+ * encoded once (the paths of a tree share their upper nodes). Node (level, i) of
+ * the level arrays covers leaves [i * 2^level, min((i + 1) * 2^level, size)), and
+ * PATH(index) is the sibling of the index's node at each level where it has one
+ * (RFC 9162 2.1.3.1 read from the levels, as MerkleTree.inclusionProof does).
+ * `matches(index, path)` compares a path without building one.
+ */
+function treePaths(tree: MerkleTree): { pathOf(index: number): string[]; matches(index: number, path: readonly string[]): boolean } {
+  const size = tree.size;
   const counts: number[] = [];
-  for (let c = tree.size; c > 1; c = Math.ceil(c / 2)) counts.push(c);
+  for (let c = size; c > 1; c = Math.ceil(c / 2)) counts.push(c);
   const cache: (string | undefined)[][] = counts.map((c) => new Array<string | undefined>(c));
-  return (index) => {
-    const proof = tree.inclusionProof(index);
-    const out = new Array<string>(proof.length);
-    // The whole-tree path is the sibling at each level, skipped where a node is promoted unpaired.
-    let j = 0;
-    for (let level = 0, i = index; level < counts.length; level++, i = Math.floor(i / 2)) {
-      const sibling = i ^ 1;
-      if (sibling >= counts[level]! || j >= proof.length) continue;
-      const row = cache[level]!;
-      out[j] = row[sibling] ??= bytesToHex(proof[j]!);
-      j++;
-    }
-    return j === proof.length ? out : proof.map(bytesToHex);
+  const node = (level: number, i: number): string => {
+    const width = 2 ** level;
+    const start = i * width;
+    const bytes = start + width <= size
+      ? tree.subtreeHash(level, i)
+      : hashRange(perfectSubtrees(start, size).map((s) => tree.subtreeHash(s.level, s.index))); // the ragged right edge
+    return bytesToHex(bytes);
   };
+  return {
+    pathOf(index) {
+      const out: string[] = [];
+      for (let level = 0, i = index; level < counts.length; level++, i = Math.floor(i / 2)) {
+        const sibling = i ^ 1;
+        if (sibling < counts[level]!) out.push((cache[level]![sibling] ??= node(level, sibling)));
+      }
+      return out;
+    },
+    matches(index, path) {
+      let j = 0;
+      for (let level = 0, i = index; level < counts.length; level++, i = Math.floor(i / 2)) {
+        const sibling = i ^ 1;
+        if (sibling >= counts[level]!) continue;
+        if (j >= path.length || path[j] !== (cache[level]![sibling] ??= node(level, sibling))) return false;
+        j++;
+      }
+      return j === path.length;
+    },
+  };
+}
+
+const HEX_VALUES = new Int8Array(128).fill(-1);
+for (let c = 0; c < 16; c++) HEX_VALUES['0123456789abcdef'.charCodeAt(c)] = c;
+
+/** Decode 64 lowercase hex characters into out[offset .. offset+32); false for anything else. */
+function hashHexInto(hex: unknown, out: Uint8Array, offset: number): boolean {
+  if (typeof hex !== 'string' || hex.length !== 64) return false;
+  for (let j = 0; j < 32; j++) {
+    const a = hex.charCodeAt(2 * j);
+    const b = hex.charCodeAt(2 * j + 1);
+    const hi = a < 128 ? HEX_VALUES[a]! : -1;
+    const lo = b < 128 ? HEX_VALUES[b]! : -1;
+    if (hi < 0 || lo < 0) return false;
+    out[offset + j] = (hi << 4) | lo;
+  }
+  return true;
 }
 
 function checkIdempotencyKey(key: string, requests: number): void {
@@ -163,8 +204,8 @@ export async function anchorRecords<R>(client: LedgersealClient, records: readon
       };
     }
     const tree = MerkleTree.fromLeafData(anchors);
-    const pathOf = pathHexer(tree);
-    for (let i = start; i < end; i++) receipts[i]!.steps[0].path = pathOf(i - start);
+    const paths = treePaths(tree);
+    for (let i = start; i < end; i++) receipts[i]!.steps[0].path = paths.pathOf(i - start);
     roots.push(tree.root());
   }
 
@@ -183,11 +224,10 @@ export async function anchorRecords<R>(client: LedgersealClient, records: readon
     if (accepted.anchors.length !== chunk.length || accepted.anchors.some((a, i) => a.hash !== hashes[i])) {
       fail('INVALID_PROOF', `the service accepted batch ${accepted.batchId} with other anchors than the ${chunk.length} submitted`);
     }
-    const batchTree = MerkleTree.fromLeafData(chunk);
-    const pathOf = pathHexer(batchTree);
+    const batchPaths = treePaths(MerkleTree.fromLeafData(chunk));
     for (let k = 0; k < chunk.length; k++) {
       const b = first + k;
-      const batchStep: ChainStep = { index: k, size: chunk.length, path: pathOf(k) };
+      const batchStep: ChainStep = { index: k, size: chunk.length, path: batchPaths.pathOf(k) };
       const anchorId = accepted.anchors[k]!.id;
       // One shared batch step per block: receipts are plain data, never mutated here.
       for (let i = b * blockSize, end = Math.min(records.length, i + blockSize); i < end; i++) {
@@ -263,36 +303,36 @@ function blockProofs(doc: ProofDocument, receipts: readonly Receipt[], members: 
     }
   }
   if (!whole) return members.forEach(one);
-  let tree: MerkleTree;
+  // Leaf hashes straight into one buffer: no object per anchor.
+  const leafHashes = new Uint8Array(32 * n!);
+  const input = new Uint8Array(33); // 0x00 || anchor (RFC 9162 leaf)
+  for (let k = 0; k < n!; k++) {
+    if (!hashHexInto(receipts[byIndex[k]!]!.anchor, input, 1)) return members.forEach(one);
+    sha256Into(input, leafHashes, 32 * k);
+  }
+  const tree = MerkleTree.fromLeafHashes(leafHashes);
   try {
-    tree = MerkleTree.fromLeafData(byIndex.map((i) => hexToBytes(receipts[i]!.anchor, 32)));
     const root = rootFromInclusionProof(leafHash(tree.root()), batchStep!.index, batchStep!.size, batchStep!.path.map((h) => hexToBytes(h, 32)));
     if (bytesToHex(root) !== doc.anchor) return members.forEach(one);
   } catch {
     return members.forEach(one); // prependChain names the problem
   }
-  const pathOf = pathHexer(tree);
+  const paths = treePaths(tree);
   const shared: ChainStep = { index: batchStep!.index, size: batchStep!.size, path: batchStep!.path };
-  const tail = [shared, ...doc.chain];
+  const tail = doc.chain;
   for (let k = 0; k < n!; k++) {
     const i = byIndex[k]!;
     const r = receipts[i]!;
     const local = r.steps[0];
-    const expected = pathOf(k);
-    let same = expected.length === local.path.length;
-    for (let j = 0; same && j < expected.length; j++) same = expected[j] === local.path[j];
-    if (!same) {
+    if (!paths.matches(k, local.path)) {
       one(i);
       continue;
     }
-    out[i] = {
-      format: PROOF_FORMAT,
-      anchor: r.anchor,
-      chain: [{ index: local.index, size: local.size, path: local.path }, ...tail],
-      block: doc.block,
-      calendar: doc.calendar,
-      checkpoint: doc.checkpoint,
-    };
+    const chain = new Array<ChainStep>(2 + tail.length);
+    chain[0] = { index: local.index, size: local.size, path: local.path };
+    chain[1] = shared;
+    for (let j = 0; j < tail.length; j++) chain[2 + j] = tail[j]!;
+    out[i] = { format: PROOF_FORMAT, anchor: r.anchor, chain, block: doc.block, calendar: doc.calendar, checkpoint: doc.checkpoint };
   }
 }
 
