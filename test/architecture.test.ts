@@ -4,7 +4,11 @@
  * point the wrong way.
  *
  * - sdk/src imports only sdk/src, @noble/*, its own `#sha256` / `#ed25519`
- *   conditions, and `node:` built-ins in its `_*-node.ts` backends;
+ *   conditions, and `node:` built-ins in its `_*-node.ts` backends; the
+ *   Node-only CLI under sdk/src/cli/ may also use `node:` built-ins and the
+ *   database drivers, which are optional peers: `import type` or a dynamic
+ *   `import()` only, so loading a module never requires them; nothing outside
+ *   sdk/src/cli/ imports it (the core stays browser-safe);
  * - functions/ and web/ reach the sdk only through its package entry points
  *   (`@ledgerseal/sdk` and the subpaths its package.json exports), never by path;
  * - functions/store/ imports nothing of the ledger, the API or the wiring
@@ -41,6 +45,9 @@ function target(file: string, spec: string): string | null {
   return relative(ROOT, resolve(ROOT, dirname(file), spec));
 }
 
+/** The database drivers of the CLI's connectors (optional peer dependencies, and pg-copy-streams with pg). */
+const DRIVERS = ['pg', 'pg-copy-streams', 'mysql2', 'mysql2/promise'];
+
 const sdkExports = Object.keys((JSON.parse(readFileSync(join(ROOT, 'sdk/package.json'), 'utf8')) as { exports: Record<string, unknown> }).exports)
   .map((k) => (k === '.' ? '@ledgerseal/sdk' : `@ledgerseal/sdk/${k.slice(2)}`));
 
@@ -59,12 +66,27 @@ describe('dependency directions', () => {
     expect(importsOf(text)).toEqual(['x', '../y.ts', './z.ts', 'w', './v.ts', 'side']);
   });
 
-  it('the sdk imports nothing outside itself but @noble/* (node: only in its Node backends)', () => {
+  it('the sdk imports nothing outside itself but @noble/* (node: only in its Node backends and the CLI)', () => {
     const found = violations('sdk/src', (file, spec, to) => {
-      if (to !== null) return to.startsWith('sdk/src/') ? null : 'leaves sdk/src';
+      const cli = file.startsWith('sdk/src/cli/');
+      if (to !== null) {
+        if (!to.startsWith('sdk/src/')) return 'leaves sdk/src';
+        return !cli && to.startsWith('sdk/src/cli/') ? 'the core imports the Node-only CLI' : null;
+      }
       if (spec.startsWith('@noble/') || spec === '#sha256' || spec === '#ed25519') return null;
-      if (spec.startsWith('node:') && /\/_[a-z0-9-]+-node\.ts$/.test(file)) return null;
+      if (spec.startsWith('node:') && (cli || /\/_[a-z0-9-]+-node\.ts$/.test(file))) return null;
+      if (cli && DRIVERS.includes(spec)) return null;
       return 'not an sdk dependency';
+    });
+    expect(found).toEqual([]);
+  });
+
+  it('the CLI loads the database drivers only as types or with a dynamic import()', () => {
+    const found = sources('sdk/src/cli').flatMap((file) => {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      return [...text.matchAll(/(?:^|[\s;])(import|export)\s+(?!type\s)[^'";]*?\sfrom\s+['"]([^'"]+)['"]/g)]
+        .filter((m) => DRIVERS.includes(m[2]!))
+        .map((m) => `${file}: ${m[0].trim()}`);
     });
     expect(found).toEqual([]);
   });
