@@ -284,7 +284,7 @@ function hexValue(c: number): number {
 
 function uuid(text: string): string {
   let s = text;
-  if (s.length === 38 && s.charCodeAt(0) === 123 /* { */ && s.charCodeAt(37) === 125 /* } */) s = s.slice(1, 37);
+  if (s.charCodeAt(0) === 123 /* { */ && s.charCodeAt(s.length - 1) === 125 /* } */) s = s.slice(1, -1);
   let hex = '';
   if (s.length === 36) {
     for (const p of [8, 13, 18, 23]) if (s.charCodeAt(p) !== 45) invalid('uuid', text, 'expected 8-4-4-4-12 hex digits');
@@ -440,8 +440,23 @@ function pad4(n: number): string {
 
 const INFINITIES = table({ infinity: 'infinity', '+infinity': 'infinity', '-infinity': '-infinity' });
 
+/** The checks of a BC value's text before its ' BC' (module-level: no closure per value). */
+const BC_CHECKS: Partial<Record<ColumnKind, (text: string, body: string) => void>> = {
+  date(text, body) {
+    if (scanDate('date', body, true) !== body.length) invalid('date', text, 'expected YYYY-MM-DD BC');
+  },
+  timestamp(text, body) {
+    if (scanTimestamp('timestamp', body, true) !== body.length) invalid('timestamp', text, 'expected YYYY-MM-DD HH:MM:SS[.ffffff] BC');
+  },
+  timestamptz(text, body) {
+    if (scanOffset(body, scanTimestamp('timestamptz', body, true)) === undefined) {
+      invalid('timestamptz', text, 'expected YYYY-MM-DD HH:MM:SS[.ffffff]+HH BC');
+    }
+  },
+};
+
 /** PostgreSQL's 'infinity'/'-infinity', or the server's own text of a BC value (checked, then kept). */
-function dateSpecial(kind: ColumnKind, text: string, check: (body: string) => void): string | undefined {
+function dateSpecial(kind: ColumnKind, text: string): string | undefined {
   const last = text.charCodeAt(text.length - 1);
   if (isDigit(last)) return undefined;
   if (last === 121 || last === 89) {
@@ -449,7 +464,7 @@ function dateSpecial(kind: ColumnKind, text: string, check: (body: string) => vo
     if (inf !== undefined) return inf;
   }
   if (text.endsWith(' BC')) {
-    check(text.slice(0, -3));
+    BC_CHECKS[kind]!(text, text.slice(0, -3));
     return text;
   }
   if (last === 67 /* C */ && /\sBC$/i.test(text)) invalid(kind, text, "BC must be written ' BC', as PostgreSQL does");
@@ -457,9 +472,7 @@ function dateSpecial(kind: ColumnKind, text: string, check: (body: string) => vo
 }
 
 function date(text: string): string {
-  const special = dateSpecial('date', text, (body) => {
-    if (scanDate('date', body, true) !== body.length) invalid('date', text, 'expected YYYY-MM-DD BC');
-  });
+  const special = dateSpecial('date', text);
   if (special !== undefined) return special;
   if (scanDate('date', text, false) !== text.length) invalid('date', text, 'expected YYYY-MM-DD');
   return text;
@@ -497,9 +510,7 @@ function scanTimestamp(kind: ColumnKind, text: string, bc: boolean): number {
 }
 
 function timestamp(text: string): string {
-  const special = dateSpecial('timestamp', text, (body) => {
-    if (scanTimestamp('timestamp', body, true) !== body.length) invalid('timestamp', text, 'expected YYYY-MM-DD HH:MM:SS[.ffffff] BC');
-  });
+  const special = dateSpecial('timestamp', text);
   if (special !== undefined) return special;
   const end = scanTimestamp('timestamp', text, false);
   if (end !== text.length) {
@@ -562,11 +573,7 @@ function civilFromDays(z: number): [number, number, number] {
 }
 
 function timestamptz(text: string): string {
-  const special = dateSpecial('timestamptz', text, (body) => {
-    if (scanOffset(body, scanTimestamp('timestamptz', body, true)) === undefined) {
-      invalid('timestamptz', text, 'expected YYYY-MM-DD HH:MM:SS[.ffffff]+HH BC');
-    }
-  });
+  const special = dateSpecial('timestamptz', text);
   if (special !== undefined) return special;
   const end = scanTimestamp('timestamptz', text, false);
   if (end === text.length) invalid('timestamptz', text, 'no UTC offset (Z, +HH, +HH:MM)');
