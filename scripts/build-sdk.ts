@@ -3,13 +3,15 @@
  *
  * In the monorepo the package exports its TypeScript sources (tsx, vitest and
  * bundlers read them directly). A published package must be plain JavaScript, so
- * this compiles sdk/src with tsc (`.ts` imports rewritten to `.js`, declarations
- * emitted) and writes a package.json for the output whose "exports" and
- * "#sha256" import conditions point at the compiled files. Publish with
- * `npm publish sdk/dist`.
+ * this compiles all of sdk/src (the core, ./client and ./cli) with tsc (`.ts`
+ * imports rewritten to `.js`, declarations emitted), copies the `ledgerseal`
+ * launcher (sdk/bin/ledgerseal.js, which finds the compiled CLI next to it), and
+ * writes a package.json for the output whose "exports", "#sha256"/"#ed25519"
+ * import conditions and "bin" point at the compiled files. Publish with
+ * `npm publish sdk/dist`; test/sdk/package-build.test.ts installs its tarball.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,7 +34,11 @@ export function buildSdk(outDir: string = join(sdk, 'dist')): string {
     type: 'module',
     sideEffects: false,
     engines: src.engines,
-    exports: { '.': { types: './index.d.ts', default: './index.js' } },
+    exports: {
+      '.': { types: './index.d.ts', default: './index.js' },
+      './client': { types: './client/index.d.ts', default: './client/index.js' },
+      './cli': { types: './cli/index.d.ts', default: './cli/index.js' },
+    },
     imports: {
       '#sha256': {
         types: './_sha256-browser.d.ts',
@@ -47,9 +53,19 @@ export function buildSdk(outDir: string = join(sdk, 'dist')): string {
         default: './_ed25519-browser.js',
       },
     },
+    bin: { ledgerseal: 'bin/ledgerseal.js' },
     dependencies: src.dependencies,
+    peerDependencies: src.peerDependencies,
+    peerDependenciesMeta: src.peerDependenciesMeta,
   };
   writeFileSync(join(out, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  // The launcher imports ../cli/main.js when it exists (here), and only in the repository falls back to tsx.
+  const launcher = readFileSync(join(sdk, 'bin', 'ledgerseal.js'), 'utf8');
+  if (!launcher.startsWith('#!/usr/bin/env node\n')) throw new Error('sdk/bin/ledgerseal.js must start with a node shebang');
+  if (!existsSync(join(out, 'cli', 'main.js'))) throw new Error('the compiled CLI (cli/main.js) is missing');
+  mkdirSync(join(out, 'bin'), { recursive: true });
+  writeFileSync(join(out, 'bin', 'ledgerseal.js'), launcher);
+  chmodSync(join(out, 'bin', 'ledgerseal.js'), 0o755);
   if (existsSync(join(sdk, 'README.md'))) copyFileSync(join(sdk, 'README.md'), join(out, 'README.md'));
   return out;
 }

@@ -3,12 +3,16 @@
  * absorb" 1): read every import of every source file and refuse the ones that
  * point the wrong way.
  *
- * - sdk/src imports only sdk/src, @noble/*, its own `#sha256` / `#ed25519`
- *   conditions, and `node:` built-ins in its `_*-node.ts` backends; the
- *   Node-only CLI under sdk/src/cli/ may also use `node:` built-ins and the
- *   database drivers, which are optional peers: `import type` or a dynamic
- *   `import()` only, so loading a module never requires them; nothing outside
- *   sdk/src/cli/ imports it (the core stays browser-safe);
+ * - the sdk core (sdk/src outside client/ and cli/, the package's "." export)
+ *   imports only the core, @noble/*, its own `#sha256` / `#ed25519` conditions,
+ *   and `node:` built-ins in its `_*-node.ts` backends;
+ * - the sdk client (sdk/src/client/, "./client") imports the core (with its
+ *   `#sha256` / `#ed25519` conditions), itself and openapi-fetch, never `node:`
+ *   (it runs in browsers) nor the CLI;
+ * - the sdk CLI (sdk/src/cli/, "./cli") imports the sdk, `node:` built-ins and
+ *   the packages sdk/package.json declares, nothing outside sdk/src; the
+ *   database drivers, optional peers, only as types or with a dynamic
+ *   `import()`, so that loading a CLI module never requires them;
  * - functions/ and web/ reach the sdk only through its package entry points
  *   (`@ledgerseal/sdk` and the subpaths its package.json exports), never by path;
  * - functions/store/ imports nothing of the ledger, the API or the wiring
@@ -48,8 +52,17 @@ function target(file: string, spec: string): string | null {
 /** The database drivers of the CLI's connectors (optional peer dependencies, and pg-copy-streams with pg). */
 const DRIVERS = ['pg', 'pg-copy-streams', 'mysql2', 'mysql2/promise'];
 
-const sdkExports = Object.keys((JSON.parse(readFileSync(join(ROOT, 'sdk/package.json'), 'utf8')) as { exports: Record<string, unknown> }).exports)
-  .map((k) => (k === '.' ? '@ledgerseal/sdk' : `@ledgerseal/sdk/${k.slice(2)}`));
+const sdkManifest = JSON.parse(readFileSync(join(ROOT, 'sdk/package.json'), 'utf8')) as {
+  exports: Record<string, unknown>;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+};
+const sdkExports = Object.keys(sdkManifest.exports).map((k) => (k === '.' ? '@ledgerseal/sdk' : `@ledgerseal/sdk/${k.slice(2)}`));
+const sdkPackages = [...Object.keys(sdkManifest.dependencies ?? {}), ...Object.keys(sdkManifest.peerDependencies ?? {})];
+/** The package name of a bare specifier: `@scope/name/sub` -> `@scope/name`, `name/sub` -> `name`. */
+const packageOf = (spec: string): string => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+const layerOf = (path: string): 'client' | 'cli' | 'core' =>
+  path.startsWith('sdk/src/client/') ? 'client' : path.startsWith('sdk/src/cli/') ? 'cli' : 'core';
 
 function violations(dir: string, rule: (file: string, spec: string, to: string | null) => string | null): string[] {
   return sources(dir).flatMap((file) =>
@@ -66,17 +79,33 @@ describe('dependency directions', () => {
     expect(importsOf(text)).toEqual(['x', '../y.ts', './z.ts', 'w', './v.ts', 'side']);
   });
 
-  it('the sdk imports nothing outside itself but @noble/* (node: only in its Node backends and the CLI)', () => {
+  it('the sdk core imports nothing outside itself but @noble/* (node: only in its Node backends), nor the client or CLI', () => {
+    const core = sources('sdk/src').filter((f) => layerOf(f) === 'core');
     const found = violations('sdk/src', (file, spec, to) => {
-      const cli = file.startsWith('sdk/src/cli/');
-      if (to !== null) {
-        if (!to.startsWith('sdk/src/')) return 'leaves sdk/src';
-        return !cli && to.startsWith('sdk/src/cli/') ? 'the core imports the Node-only CLI' : null;
-      }
+      if (!core.includes(file)) return null;
+      if (to !== null) return !to.startsWith('sdk/src/') ? 'leaves sdk/src' : layerOf(to) !== 'core' ? `core imports the ${layerOf(to)}` : null;
       if (spec.startsWith('@noble/') || spec === '#sha256' || spec === '#ed25519') return null;
-      if (spec.startsWith('node:') && (cli || /\/_[a-z0-9-]+-node\.ts$/.test(file))) return null;
-      if (cli && DRIVERS.includes(spec)) return null;
-      return 'not an sdk dependency';
+      if (spec.startsWith('node:') && /\/_[a-z0-9-]+-node\.ts$/.test(file)) return null;
+      return 'not a core dependency';
+    });
+    expect(core.length).toBeGreaterThan(10);
+    expect(found).toEqual([]);
+  });
+
+  it('the sdk client imports the core, itself and openapi-fetch only (no node:, it runs in browsers)', () => {
+    const found = violations('sdk/src/client', (_file, spec, to) => {
+      if (to !== null) return !to.startsWith('sdk/src/') ? 'leaves sdk/src' : layerOf(to) === 'cli' ? 'client imports the CLI' : null;
+      return spec === 'openapi-fetch' || spec === '#sha256' || spec === '#ed25519' ? null : 'not a client dependency';
+    });
+    expect(sources('sdk/src/client').length).toBeGreaterThan(0);
+    expect(found).toEqual([]);
+  });
+
+  it('the sdk CLI imports the sdk, node: built-ins and declared sdk packages only', () => {
+    const found = violations('sdk/src/cli', (_file, spec, to) => {
+      if (to !== null) return to.startsWith('sdk/src/') ? null : 'leaves sdk/src';
+      if (spec.startsWith('node:') || spec === '#sha256' || spec === '#ed25519' || sdkPackages.includes(packageOf(spec))) return null;
+      return 'not declared in sdk/package.json';
     });
     expect(found).toEqual([]);
   });
@@ -88,6 +117,7 @@ describe('dependency directions', () => {
         .filter((m) => DRIVERS.includes(m[2]!))
         .map((m) => `${file}: ${m[0].trim()}`);
     });
+    expect(sources('sdk/src/cli/sources').length).toBeGreaterThan(0);
     expect(found).toEqual([]);
   });
 

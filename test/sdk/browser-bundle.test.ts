@@ -2,6 +2,8 @@
  * The sdk as a browser bundler sees it: esbuild with platform "browser" must
  * resolve "#sha256" to @noble/hashes and "#ed25519" to @noble/curves (no node:
  * imports at all), and the bundle must compute exactly what the Node build computes.
+ * The client subpath bundles for browsers too (openapi-fetch, no node:), and the
+ * core entry carries no client, CLI or database driver code.
  */
 import { build } from 'esbuild';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,9 +16,9 @@ import * as nodeSdk from '../../sdk/src/index.ts';
 const dir = mkdtempSync(join(tmpdir(), 'ls-bundle-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function bundle(platform: 'browser' | 'node') {
+async function bundle(platform: 'browser' | 'node', entry = 'sdk/src/index.ts', name = 'sdk') {
   const out = await build({
-    entryPoints: ['sdk/src/index.ts'],
+    entryPoints: [entry],
     bundle: true,
     format: 'esm',
     platform,
@@ -24,7 +26,7 @@ async function bundle(platform: 'browser' | 'node') {
     logLevel: 'silent',
     metafile: true,
   });
-  const file = join(dir, `sdk-${platform}.mjs`);
+  const file = join(dir, `${name}-${platform}.mjs`);
   writeFileSync(file, out.outputFiles[0]!.text);
   return { text: out.outputFiles[0]!.text, inputs: Object.keys(out.metafile!.inputs), file };
 }
@@ -59,5 +61,28 @@ describe('sdk bundles', () => {
     const nodeBundle = (await import(pathToFileURL(b.file).href)) as typeof nodeSdk;
     expect(nodeBundle.SHA256_BACKEND).toBe('node:crypto');
     expect(nodeBundle.ED25519_BACKEND).toBe('node:crypto');
+  });
+
+  it('the client bundles for browsers: openapi-fetch and the browser backends, nothing from node:', async () => {
+    const b = await bundle('browser', 'sdk/src/client/index.ts', 'client');
+    expect(b.inputs.some((p) => p.includes('node_modules/openapi-fetch/'))).toBe(true);
+    expect(b.inputs.some((p) => p.endsWith('sdk/src/_sha256-browser.ts'))).toBe(true);
+    expect(b.inputs.filter((p) => p.startsWith('node:') || /_[a-z0-9-]+-node\.ts$/.test(p))).toEqual([]);
+    expect(b.inputs.some((p) => p.includes('sdk/src/cli/'))).toBe(false);
+    expect(b.text).not.toMatch(/from\s*["']node:/);
+    expect(b.text).not.toMatch(/require\(["']node:/);
+    expect(b.text).not.toMatch(/import\(["']node:/);
+    const browserClient = (await import(pathToFileURL(b.file).href)) as typeof import('../../sdk/src/client/index.ts');
+    expect(typeof browserClient.createLedgersealClient).toBe('function');
+    expect(browserClient.retryAfterMs('3', 0)).toBe(3_000);
+  });
+
+  it('the core bundle carries no client, CLI or driver code (openapi-fetch, pg, mysql2)', async () => {
+    for (const platform of ['browser', 'node'] as const) {
+      const b = await bundle(platform, 'sdk/src/index.ts', 'core');
+      const foreign = b.inputs.filter((p) => /node_modules\/(openapi-fetch|openapi-typescript-helpers|pg|pg-[a-z-]+|mysql2)\//.test(p) || /sdk\/src\/(client|cli)\//.test(p));
+      expect(foreign, platform).toEqual([]);
+      expect(b.text, platform).not.toMatch(/openapi-fetch|mysql2|["']pg["']|pg-copy-streams/);
+    }
   });
 });
