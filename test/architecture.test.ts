@@ -10,7 +10,9 @@
  *   `#sha256` / `#ed25519` conditions), itself and openapi-fetch, never `node:`
  *   (it runs in browsers) nor the CLI;
  * - the sdk CLI (sdk/src/cli/, "./cli") imports the sdk, `node:` built-ins and
- *   the packages sdk/package.json declares, nothing outside sdk/src;
+ *   the packages sdk/package.json declares, nothing outside sdk/src; the
+ *   database drivers, optional peers, only as types or with a dynamic
+ *   `import()`, so that loading a CLI module never requires them;
  * - functions/ and web/ reach the sdk only through its package entry points
  *   (`@ledgerseal/sdk` and the subpaths its package.json exports), never by path;
  * - functions/store/ imports nothing of the ledger, the API or the wiring
@@ -46,6 +48,9 @@ function target(file: string, spec: string): string | null {
   if (!spec.startsWith('.')) return null;
   return relative(ROOT, resolve(ROOT, dirname(file), spec));
 }
+
+/** The database drivers of the CLI's connectors (optional peer dependencies, and pg-copy-streams with pg). */
+const DRIVERS = ['pg', 'pg-copy-streams', 'mysql2', 'mysql2/promise'];
 
 const sdkManifest = JSON.parse(readFileSync(join(ROOT, 'sdk/package.json'), 'utf8')) as {
   exports: Record<string, unknown>;
@@ -102,6 +107,17 @@ describe('dependency directions', () => {
       if (spec.startsWith('node:') || spec === '#sha256' || spec === '#ed25519' || sdkPackages.includes(packageOf(spec))) return null;
       return 'not declared in sdk/package.json';
     });
+    expect(found).toEqual([]);
+  });
+
+  it('the CLI loads the database drivers only as types or with a dynamic import()', () => {
+    const found = sources('sdk/src/cli').flatMap((file) => {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      return [...text.matchAll(/(?:^|[\s;])(import|export)\s+(?!type\s)[^'";]*?\sfrom\s+['"]([^'"]+)['"]/g)]
+        .filter((m) => DRIVERS.includes(m[2]!))
+        .map((m) => `${file}: ${m[0].trim()}`);
+    });
+    expect(sources('sdk/src/cli/sources').length).toBeGreaterThan(0);
     expect(found).toEqual([]);
   });
 

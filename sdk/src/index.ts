@@ -7,6 +7,7 @@ export { sha256, hmacSha256, SHA256_BACKEND } from '#sha256';
 export { ed25519Verify, ED25519_BACKEND } from '#ed25519';
 export * from './jcs.ts';
 export * from './record.ts';
+export * from './row.ts';
 export * from './merkle.ts';
 export * from './merkle-shape.ts';
 export * from './note.ts';

@@ -121,7 +121,8 @@ describe('ledgerseal on a CSV file', () => {
     expect(bad.stdout).toMatch(/check "anchor"/);
     // A set whose keys did not sign: quorum fails, exit 5.
     const stranger = generateCosignerKey('stranger');
-    const otherSet = { ...svc.validators, validators: [...svc.validators.validators.slice(0, 1), { name: 'stranger', key: stranger.verifierKey, weight: 5 }] };
+    // Validator sets list their validators sorted by name.
+    const otherSet = { ...svc.validators, validators: [{ name: 'stranger', key: stranger.verifierKey, weight: 5 }, ...svc.validators.validators.slice(0, 1)] };
     writeFileSync(join(dir, 'other.json'), JSON.stringify(otherSet));
     const noQuorum = await cli(['verify', recordFile, proofFile, '--validators', join(dir, 'other.json')], {});
     expect(noQuorum.code).toBe(5);

@@ -212,11 +212,8 @@ describe('the sdk package, installed from its tarball', () => {
       },
     });
     const validators = client.unwrap(await api.GET('/v1/validators'));
-    const log = console.log;
     let usage = '';
-    console.log = (...a) => { usage += a.join(' '); };
-    const code = await cli.main(['--help']);
-    console.log = log;
+    const code = await cli.main(['--help'], {}, { stdout: { write: (t) => { usage += t; } }, stderr: process.stderr });
     console.log(JSON.stringify({
       backend: sdk.SHA256_BACKEND,
       root: sdk.bytesToHex(sdk.merkleRoot(leaves)),
