@@ -38,9 +38,9 @@ import {
   verifyProof,
 } from '../index.ts';
 import { CliError, EXIT, errorText, receiptsError } from './errors.ts';
-import { RowHasher, sha256Text } from './hashing.ts';
+import { RowHasher, sha256Hex } from './hashing.ts';
 import { Progress } from './progress.ts';
-import { CHUNK_BITS, CHUNK_ROWS, type NewRowReceipt, type ReceiptStore, type SealedChunk } from './receipts/store.ts';
+import { CHUNK_ROWS, type NewRowReceipt, type ReceiptStore, type SealedChunk } from './receipts/store.ts';
 import type { Service } from './service.ts';
 
 /** Chunks per submitted batch: 1024 chunk roots, about a million rows. */
@@ -148,6 +148,13 @@ export async function collectProofs(store: ReceiptStore, service: Service, waitS
   }
 }
 
+/** Root of the local aggregation tree over the first n anchors packed in buf. */
+function chunkRoot(buf: Buffer, n: number): Uint8Array {
+  const leaves: Uint8Array[] = new Array(n);
+  for (let i = 0; i < n; i++) leaves[i] = buf.subarray(i * 32, i * 32 + 32);
+  return MerkleTree.fromLeafData(leaves).root();
+}
+
 export async function backfill(store: ReceiptStore, opts: RunOptions): Promise<BackfillResult> {
   const started = performance.now();
   const service = opts.service;
@@ -164,7 +171,7 @@ export async function backfill(store: ReceiptStore, opts: RunOptions): Promise<B
 
   let nextChunk = await store.nextChunkId();
   let leaves: NewRowReceipt[] = [];
-  let anchors: Uint8Array[] = [];
+  let anchorBuf = Buffer.alloc(CHUNK_ROWS * 32);
   let sealed: SealedChunk[] = [];
   let sealedRows = 0;
   let unsentChunks = 0;
@@ -175,11 +182,11 @@ export async function backfill(store: ReceiptStore, opts: RunOptions): Promise<B
   const seal = (): void => {
     if (leaves.length === 0) return;
     const id = nextChunk++;
-    sealed.push({ id, size: leaves.length, root: MerkleTree.fromLeafData(anchors).root(), rows: leaves });
+    sealed.push({ id, size: leaves.length, root: chunkRoot(anchorBuf, leaves.length), rows: leaves });
     sealedRows += leaves.length;
     r.chunks++;
     leaves = [];
-    anchors = [];
+    anchorBuf = Buffer.alloc(CHUNK_ROWS * 32);
   };
   const flush = async (): Promise<void> => {
     if (inflight) await inflight;
@@ -204,18 +211,18 @@ export async function backfill(store: ReceiptStore, opts: RunOptions): Promise<B
         continue;
       }
       r.scanned++;
-      const digest = sha256Text(encode(row.values));
-      const rc = row.receipt;
-      if (rc !== null && equalBytes(rc.digest, digest)) {
+      const digest = sha256Hex(encode(row.values));
+      if (row.digest === digest) {
         r.unchanged++;
         continue;
       }
-      const version = rc === null ? 0 : rc.version + 1;
-      if (rc === null) r.added++;
-      else r.changed++;
-      const seq = nextChunk * CHUNK_ROWS + leaves.length;
-      leaves.push({ key: row.key, version, digest, seq, replaces: rc !== null });
-      anchors.push(hasher.anchor(row.key, version, digest));
+      const known = row.version >= 0;
+      const version = known ? row.version + 1 : 0;
+      if (known) r.changed++;
+      else r.added++;
+      const leaf = leaves.length;
+      leaves.push({ key: row.key, version, digest, seq: nextChunk * CHUNK_ROWS + leaf, replaces: known });
+      hasher.anchorInto(row.key, version, digest, anchorBuf, leaf * 32);
       if (leaves.length === CHUNK_ROWS) seal();
     }
     if (sealedRows >= FLUSH_ROWS) {
@@ -317,7 +324,6 @@ export async function audit(store: ReceiptStore, opts: AuditOptions): Promise<Au
   // Anchors recomputed from the receipts, by seq: 32 bytes per possible leaf.
   const anchorsBySeq = Buffer.alloc((maxChunk + 1) * CHUNK_ROWS * 32);
   const filled = new Uint8Array((maxChunk + 1) * CHUNK_ROWS);
-  const keyBySeq = new Map<number, string[]>(); // only for rows that turn out to be unproven
   const estimate = await store.estimate();
   const progress = new Progress({ label: `audit ${ds.name}`, unit: estimate?.unit ?? 'rows', enabled: opts.progress, ...(estimate ? { total: estimate.total } : {}) });
 
@@ -327,40 +333,39 @@ export async function audit(store: ReceiptStore, opts: AuditOptions): Promise<Au
     proofs: { batches: 0, verified: 0, pending: 0, unsubmittedRows: 0, failed: [], checkpoint: null, trust: 'none' },
     errors, seconds: 0,
   };
-  const place = (seq: number, key: string[], version: number, digest: Uint8Array): void => {
-    const chunk = seq >>> CHUNK_BITS;
+  const place = (seq: number, key: string[], version: number, digest: string): void => {
+    const chunk = Math.floor(seq / CHUNK_ROWS);
     if (chunk > maxChunk || !chunkById.has(chunk)) {
       res.unproven.push({ key, reason: `its receipt points to chunk ${chunk}, which does not exist` });
       return;
     }
-    hasher.anchor(key, version, digest).copy(anchorsBySeq, seq * 32);
+    hasher.anchorInto(key, version, digest, anchorsBySeq, seq * 32);
     filled[seq] = 1;
   };
   let seen = 0;
   for await (const rows of store.scan()) {
     for (const row of rows) {
       seen++;
-      const rc = row.receipt;
       if (row.values === null) {
         res.deleted.push({ key: row.key });
-        if (rc) place(rc.seq, row.key, rc.version, rc.digest);
+        if (row.digest !== null) place(row.seq, row.key, row.version, row.digest);
         continue;
       }
       res.checked++;
-      if (rc === null) {
+      if (row.digest === null) {
         res.added.push({ key: row.key });
         continue;
       }
-      let digest: Buffer;
+      let digest: string;
       try {
-        digest = sha256Text(encode(row.values));
+        digest = sha256Hex(encode(row.values));
       } catch (e) {
         errors.push(`row ${JSON.stringify(row.key)}: ${errorText(e)}`);
         continue;
       }
-      if (equalBytes(digest, rc.digest)) res.unchanged++;
+      if (digest === row.digest) res.unchanged++;
       else res.altered.push({ key: row.key });
-      place(rc.seq, row.key, rc.version, rc.digest);
+      place(row.seq, row.key, row.version, row.digest);
     }
     progress.update(store.position(seen));
   }
@@ -470,7 +475,6 @@ export async function audit(store: ReceiptStore, opts: AuditOptions): Promise<Au
     for (const c of chunks) if (c.batchId !== null && badBatches.has(c.batchId)) badChunks.add(c.id);
     for (const id of badChunks) {
       for (const row of await store.chunkRows(id)) {
-        keyBySeq.set(row.seq, row.key);
         res.unproven.push({ key: row.key, reason: mismatchedChunks.has(id) ? `the receipts of chunk ${id} do not rebuild its anchored root (receipts altered)` : `its batch ${chunkById.get(id)?.batchId} does not verify` });
       }
     }
@@ -492,7 +496,7 @@ export async function rowProof(store: ReceiptStore, key: string[], opts: { blind
   const ds = store.dataset;
   const rc = await store.receipt(key);
   if (!rc) receiptsError(`no receipt for the row with key ${JSON.stringify(key)} in dataset ${ds.name}; was it backfilled?`);
-  const chunkId = rc.seq >>> CHUNK_BITS;
+  const chunkId = Math.floor(rc.seq / CHUNK_ROWS);
   const chunk = (await store.chunks('all')).find((c) => c.id === chunkId);
   if (!chunk) receiptsError(`the receipt of ${JSON.stringify(key)} names chunk ${chunkId}, which is not stored`);
   if (chunk.batchId === null) receiptsError(`the row ${JSON.stringify(key)} is stored but not yet submitted; run backfill again to finish`);
@@ -519,7 +523,7 @@ export async function rowProof(store: ReceiptStore, key: string[], opts: { blind
   const proof = prependChain(batchProof, anchors[leaf]!, [{ index: leaf, size: local.size, path: local.inclusionProof(leaf) }]);
   const values = await store.sourceRow(key);
   const row = values === null ? null : Object.fromEntries(ds.columns.map((c, i) => [c.name, values[i] ?? null]));
-  const current = values !== null && equalBytes(sha256Text(rowEncoder(ds.columns.map((c) => c.name))(values)), rc.digest);
+  const current = values !== null && sha256Hex(rowEncoder(ds.columns.map((c) => c.name))(values)) === rc.digest;
   return {
     proof,
     record: { format: 'ledgerseal-row-record/v1', dataset: ds.name, key, version: rc.version, mask: bytesToHex(hasher.mask(key, rc.version)), row: current ? row : null },

@@ -23,7 +23,7 @@ import type { ColumnKind } from '../../row.ts';
 import { CliError, EXIT, errorText, sourceError } from '../errors.ts';
 import type { ColumnInfo, RawRow } from '../sources/types.ts';
 import { checkDatasetName, checkSameShape, selectColumns } from './sql.ts';
-import { CHUNK_ROWS, type BatchInfo, type ChunkInfo, type DatasetInfo, type ReceiptStore, type RowReceipt, type ScanRow, type SealedChunk } from './store.ts';
+import { CHUNK_ROWS, type BatchInfo, type ChunkInfo, type DatasetInfo, type ReceiptStore, type ReceiptRow, type RowReceipt, type ScanRow, type SealedChunk } from './store.ts';
 
 export interface FileSourceOptions {
   path: string;
@@ -34,12 +34,7 @@ export interface FileSourceOptions {
   types?: Record<string, ColumnKind>;
 }
 
-interface Rec {
-  key: string[];
-  version: number;
-  digest: Uint8Array;
-  seq: number;
-}
+type Rec = ReceiptRow;
 
 type Opened = { columns: ColumnInfo[]; rows: AsyncIterable<RawRow[]> };
 
@@ -125,7 +120,7 @@ class FileReceipts implements ReceiptStore {
       }
       switch (v[0]) {
         case 'r':
-          pending.push({ seq: v[1] as number, version: v[2] as number, digest: Buffer.from(v[3] as string, 'hex'), key: v.slice(4) as string[] });
+          pending.push({ seq: v[1] as number, version: v[2] as number, digest: v[3] as string, key: v.slice(4) as string[] });
           break;
         case 'c': {
           const c: ChunkInfo = { id: v[1] as number, size: v[2] as number, root: Buffer.from(v[3] as string, 'hex'), groupKey: null, batchId: null, batchIndex: null };
@@ -204,13 +199,13 @@ class FileReceipts implements ReceiptStore {
         if (seen.has(k)) sourceError(`${this.#path}: duplicate key ${k} (row ${n}); choose a --key that is unique`);
         seen.add(k);
         const rc = this.#current.get(k);
-        out.push({ key, values: colIdx.map((i) => f[i] ?? null), receipt: rc ? { version: rc.version, digest: rc.digest, seq: rc.seq } : null });
+        out.push({ key, values: colIdx.map((i) => f[i] ?? null), version: rc ? rc.version : -1, digest: rc ? rc.digest : null, seq: rc ? rc.seq : -1 });
       }
       yield out;
     }
     const gone: ScanRow[] = [];
     for (const [k, rc] of this.#current) {
-      if (!seen.has(k)) gone.push({ key: rc.key, values: null, receipt: { version: rc.version, digest: rc.digest, seq: rc.seq } });
+      if (!seen.has(k)) gone.push({ key: rc.key, values: null, version: rc.version, digest: rc.digest, seq: rc.seq });
     }
     if (gone.length) yield gone;
   }
@@ -236,7 +231,7 @@ class FileReceipts implements ReceiptStore {
   async writeChunks(chunks: SealedChunk[]): Promise<void> {
     const lines: string[] = [];
     for (const c of chunks) {
-      for (const r of c.rows) lines.push(`${JSON.stringify(['r', r.seq, r.version, Buffer.from(r.digest).toString('hex'), ...r.key])}\n`);
+      for (const r of c.rows) lines.push(`${JSON.stringify(['r', r.seq, r.version, r.digest, ...r.key])}\n`);
       lines.push(`${JSON.stringify(['c', c.id, c.size, Buffer.from(c.root).toString('hex')])}\n`);
     }
     this.#append(lines);

@@ -14,7 +14,7 @@ import { CliError, EXIT, errorText, sourceError } from '../errors.ts';
 import { describeMysqlQuery, describeMysqlTable, prepareMysqlSession, streamMysql } from '../sources/mysql.ts';
 import type { ColumnInfo } from '../sources/types.ts';
 import { checkDatasetName, checkSameShape, datasetFromTable, redactUrl, selectColumns } from './sql.ts';
-import { CHUNK_ROWS, type BatchInfo, type ChunkInfo, type DatasetInfo, type ReceiptStore, type RowReceipt, type ScanRow, type SealedChunk } from './store.ts';
+import { CHUNK_ROWS, type BatchInfo, type ChunkInfo, type DatasetInfo, type ReceiptStore, type ReceiptRow, type RowReceipt, type ScanRow, type SealedChunk } from './store.ts';
 
 export interface MysqlSourceOptions {
   url: string;
@@ -204,25 +204,30 @@ class MysqlReceipts implements ReceiptStore {
     const nk = k.length;
     const nc = cols.length;
     const on = (a: string, b: string): string => k.map((c) => `${a}.${q(c.name)} = ${b}.${q(c.name)}`).join(' AND ');
+    const src = (alias: string): string => (this.#from.startsWith('(') ? this.#from.replace(/ AS ledgerseal_source$/, ` AS ${alias}`) : `${this.#from} AS ${alias}`);
     const empty = (await this.#w(`SELECT NOT EXISTS (SELECT 1 FROM ${this.#t.rows}) AS e`))[0]?.e;
+    // Fields: the values and the key (canonicalized; the key from the receipt when the row is gone), then
+    // present, version, digest (hex), seq. MySQL has no FULL JOIN: rows with their receipts, then receipts without rows.
     const sql = Number(empty) === 1
-      ? `SELECT ${k.map((c) => q(c.name)).join(', ')}, ${cols.map((c) => q(c.name)).join(', ')}, 1, NULL, NULL, NULL FROM ${this.#from}`
-      : `SELECT ${k.map((c) => `s.${q(c.name)}`).join(', ')}, ${cols.map((c) => `s.${q(c.name)}`).join(', ')}, 1, r.ls_version, HEX(r.ls_digest), r.ls_seq
-           FROM ${this.#from.startsWith('(') ? this.#from.replace(/ AS ledgerseal_source$/, ' AS s') : `${this.#from} AS s`} LEFT JOIN ${this.#t.rows} r ON ${on('s', 'r')}
+      ? `SELECT ${cols.map((c) => q(c.name)).join(', ')}, ${k.map((c) => q(c.name)).join(', ')}, 1, NULL, NULL, NULL FROM ${this.#from}`
+      : `SELECT ${cols.map((c) => `s.${q(c.name)}`).join(', ')}, ${k.map((c) => `s.${q(c.name)}`).join(', ')}, 1, r.ls_version, LOWER(HEX(r.ls_digest)), r.ls_seq
+           FROM ${src('s')} LEFT JOIN ${this.#t.rows} r ON ${on('s', 'r')}
          UNION ALL
-         SELECT ${k.map((c) => `r.${q(c.name)}`).join(', ')}, ${cols.map(() => 'NULL').join(', ')}, NULL, r.ls_version, HEX(r.ls_digest), r.ls_seq
-           FROM ${this.#t.rows} r WHERE NOT EXISTS (SELECT 1 FROM ${this.#from.startsWith('(') ? this.#from.replace(/ AS ledgerseal_source$/, ' AS s2') : `${this.#from} AS s2`} WHERE ${on('s2', 'r')})`;
-    for await (const batch of streamMysql(this.#reader, sql, [...k, ...cols])) {
+         SELECT ${cols.map(() => 'NULL').join(', ')}, ${k.map((c) => `r.${q(c.name)}`).join(', ')}, NULL, r.ls_version, LOWER(HEX(r.ls_digest)), r.ls_seq
+           FROM ${this.#t.rows} r WHERE NOT EXISTS (SELECT 1 FROM ${src('s2')} WHERE ${on('s2', 'r')})`;
+    for await (const batch of streamMysql(this.#reader, sql, [...cols, ...k])) {
       const out: ScanRow[] = new Array(batch.length);
       for (let i = 0; i < batch.length; i++) {
         const f = batch[i]!;
-        const present = f[nk + nc] !== null;
-        const version = f[nk + nc + 1];
-        out[i] = {
-          key: f.slice(0, nk) as string[],
-          values: present ? f.slice(nk, nk + nc) : null,
-          receipt: version === null || version === undefined ? null : { version: Number(version), digest: Buffer.from(f[nk + nc + 2]!, 'hex'), seq: Number(f[nk + nc + 3]) },
-        };
+        const key: string[] = new Array(nk);
+        for (let j = 0; j < nk; j++) key[j] = f[nc + j]!;
+        const present = f[nc + nk] !== null;
+        const version = f[nc + nk + 1];
+        const known = version !== null && version !== undefined;
+        const digest = known ? f[nc + nk + 2]! : null;
+        const seq = known ? Number(f[nc + nk + 3]) : -1;
+        f.length = nc;
+        out[i] = { key, values: present ? f : null, version: known ? Number(version) : -1, digest, seq };
       }
       yield out;
     }
@@ -268,7 +273,7 @@ class MysqlReceipts implements ReceiptStore {
           const ins = this.#key.map((c, j) => mysqlInput(c.kind, r.key[j]!));
           values.push(`(${ins.map((p) => p.sql).join(', ')}, ?, UNHEX(?), ?)`);
           for (const p of ins) params.push(p.value);
-          params.push(r.version, Buffer.from(r.digest).toString('hex'), r.seq);
+          params.push(r.version, r.digest, r.seq);
         }
         await this.#w(`INSERT INTO ${this.#t.rows} (${cols}) VALUES ${values.join(', ')}`, params);
       }
@@ -323,29 +328,29 @@ class MysqlReceipts implements ReceiptStore {
     const { sql, params } = this.#keyWhere(key);
     const rows = await this.#w(`SELECT ls_version, ls_digest, ls_seq FROM ${this.#t.rows} WHERE ${sql}`, params);
     if (!rows.length) return null;
-    return { version: Number(rows[0]!.ls_version), digest: new Uint8Array(rows[0]!.ls_digest as Buffer), seq: Number(rows[0]!.ls_seq) };
+    return { version: Number(rows[0]!.ls_version), digest: (rows[0]!.ls_digest as Buffer).toString('hex'), seq: Number(rows[0]!.ls_seq) };
   }
 
-  async #receiptRows(where: string): Promise<{ key: string[]; version: number; digest: Uint8Array; seq: number }[]> {
+  async #receiptRows(where: string): Promise<ReceiptRow[]> {
     const k = this.#key.map((c) => q(c.name)).join(', ');
-    const sql = `SELECT ${k}, ls_version, HEX(ls_digest), ls_seq FROM ${this.#t.rows}${where} UNION ALL SELECT ${k}, ls_version, HEX(ls_digest), ls_seq FROM ${this.#t.history}${where} ORDER BY ls_seq`;
-    const out: { key: string[]; version: number; digest: Uint8Array; seq: number }[] = [];
+    const sql = `SELECT ${k}, ls_version, LOWER(HEX(ls_digest)), ls_seq FROM ${this.#t.rows}${where} UNION ALL SELECT ${k}, ls_version, LOWER(HEX(ls_digest)), ls_seq FROM ${this.#t.history}${where} ORDER BY ls_seq`;
+    const out: ReceiptRow[] = [];
     const n = this.#key.length;
     for await (const batch of streamMysql(this.#writer, sql, this.#key)) {
-      for (const f of batch) out.push({ key: f.slice(0, n) as string[], version: Number(f[n]), digest: Buffer.from(f[n + 1]!, 'hex'), seq: Number(f[n + 2]) });
+      for (const f of batch) out.push({ key: f.slice(0, n) as string[], version: Number(f[n]), digest: f[n + 1]!, seq: Number(f[n + 2]) });
     }
     return out;
   }
 
-  chunkRows(chunkId: number): Promise<{ key: string[]; version: number; digest: Uint8Array; seq: number }[]> {
+  chunkRows(chunkId: number): Promise<ReceiptRow[]> {
     return this.#receiptRows(` WHERE ls_seq >= ${chunkId * CHUNK_ROWS} AND ls_seq < ${(chunkId + 1) * CHUNK_ROWS}`);
   }
 
-  async *history(): AsyncIterable<{ key: string[]; version: number; digest: Uint8Array; seq: number }[]> {
+  async *history(): AsyncIterable<ReceiptRow[]> {
     const k = this.#key.map((c) => q(c.name)).join(', ');
     const n = this.#key.length;
-    for await (const batch of streamMysql(this.#writer, `SELECT ${k}, ls_version, HEX(ls_digest), ls_seq FROM ${this.#t.history}`, this.#key)) {
-      yield batch.map((f) => ({ key: f.slice(0, n) as string[], version: Number(f[n]), digest: Buffer.from(f[n + 1]!, 'hex'), seq: Number(f[n + 2]) }));
+    for await (const batch of streamMysql(this.#writer, `SELECT ${k}, ls_version, LOWER(HEX(ls_digest)), ls_seq FROM ${this.#t.history}`, this.#key)) {
+      yield batch.map((f) => ({ key: f.slice(0, n) as string[], version: Number(f[n]), digest: f[n + 1]!, seq: Number(f[n + 2]) }));
     }
   }
 

@@ -18,7 +18,7 @@ import { CliError, EXIT, errorText, sourceError } from '../errors.ts';
 import { describePgQuery, describePgTable, preparePgSession, streamPg } from '../sources/postgres.ts';
 import type { ColumnInfo } from '../sources/types.ts';
 import { checkDatasetName, checkSameShape, copyField, datasetFromTable, redactUrl, selectColumns } from './sql.ts';
-import { CHUNK_ROWS, type BatchInfo, type ChunkInfo, type DatasetInfo, type ReceiptStore, type RowReceipt, type ScanRow, type SealedChunk } from './store.ts';
+import { CHUNK_ROWS, type BatchInfo, type ChunkInfo, type DatasetInfo, type ReceiptStore, type ReceiptRow, type RowReceipt, type ScanRow, type SealedChunk } from './store.ts';
 
 export interface PgSourceOptions {
   url: string;
@@ -40,10 +40,6 @@ function tableRef(table: string): string {
 /** Canonical key text (ledgerseal-row/v1) to the text PostgreSQL parses for the column's type. */
 function pgInput(kind: ColumnInfo['kind'], text: string): string {
   return kind === 'bytes' ? `\\x${text}` : text;
-}
-
-function hexOfBytea(v: string): Uint8Array {
-  return Buffer.from(v.startsWith('\\x') ? v.slice(2) : v, 'hex');
 }
 
 async function connect(url: string): Promise<Client> {
@@ -188,25 +184,29 @@ class PgReceipts implements ReceiptStore {
     const cols = this.dataset.columns;
     const k = this.#key;
     const nk = k.length;
+    const nc = cols.length;
     const empty = (await this.#reader.query(`SELECT NOT EXISTS (SELECT 1 FROM ${this.#t.rows}) AS empty`)).rows[0].empty as boolean;
     const inner = `SELECT ${cols.map((c) => q(c.name)).join(', ')}, true AS ledgerseal_present FROM ${this.#from}`;
+    // Fields: the values (canonicalized), the key (canonicalized; from the receipt when the row is gone), then raw:
+    // present, version, digest, seq.
     const sql = empty
-      ? `SELECT ${k.map((c) => q(c.name)).join(', ')}, ${cols.map((c) => q(c.name)).join(', ')}, true, NULL, NULL, NULL FROM ${this.#from}`
-      : `SELECT ${k.map((c) => `COALESCE(s.${q(c.name)}, r.${q(c.name)})`).join(', ')}, ${cols.map((c) => `s.${q(c.name)}`).join(', ')},
+      ? `SELECT ${cols.map((c) => q(c.name)).join(', ')}, ${k.map((c) => q(c.name)).join(', ')}, true, NULL, NULL, NULL FROM ${this.#from}`
+      : `SELECT ${cols.map((c) => `s.${q(c.name)}`).join(', ')}, ${k.map((c) => `COALESCE(s.${q(c.name)}, r.${q(c.name)})`).join(', ')},
            s.ledgerseal_present, r.ls_version, r.ls_digest, r.ls_seq
          FROM (${inner}) s FULL JOIN ${this.#t.rows} r ON ${k.map((c) => `s.${q(c.name)} = r.${q(c.name)}`).join(' AND ')}`;
-    const nc = cols.length;
-    for await (const batch of streamPg(this.#reader, sql, [...k, ...cols])) {
+    for await (const batch of streamPg(this.#reader, sql, [...cols, ...k])) {
       const out: ScanRow[] = new Array(batch.length);
       for (let i = 0; i < batch.length; i++) {
         const f = batch[i]!;
-        const present = f[nk + nc] !== null;
-        const version = f[nk + nc + 1];
-        out[i] = {
-          key: f.slice(0, nk) as string[],
-          values: present ? f.slice(nk, nk + nc) : null,
-          receipt: version === null || version === undefined ? null : { version: Number(version), digest: hexOfBytea(f[nk + nc + 2]!), seq: Number(f[nk + nc + 3]) },
-        };
+        const key: string[] = new Array(nk);
+        for (let j = 0; j < nk; j++) key[j] = f[nc + j]!;
+        const present = f[nc + nk] !== null;
+        const version = f[nc + nk + 1];
+        const known = version !== null && version !== undefined;
+        const digest = known ? f[nc + nk + 2]!.slice(2) : null; // bytea text: \x + hex
+        const seq = known ? Number(f[nc + nk + 3]) : -1;
+        f.length = nc;
+        out[i] = { key, values: present ? f : null, version: known ? Number(version) : -1, digest, seq };
       }
       yield out;
     }
@@ -244,7 +244,7 @@ class PgReceipts implements ReceiptStore {
       const lines: string[] = [];
       for (const c of chunks) {
         for (const r of c.rows) {
-          lines.push(`${r.key.map((v, i) => copyField(pgInput(this.#key[i]!.kind, v))).join('\t')}\t${r.version}\t\\\\x${Buffer.from(r.digest).toString('hex')}\t${r.seq}\n`);
+          lines.push(`${r.key.map((v, i) => copyField(pgInput(this.#key[i]!.kind, v))).join('\t')}\t${r.version}\t\\\\x${r.digest}\t${r.seq}\n`);
         }
       }
       const cols = [...this.#key.map((c) => q(c.name)), 'ls_version', 'ls_digest', 'ls_seq'].join(', ');
@@ -295,29 +295,29 @@ class PgReceipts implements ReceiptStore {
   async receipt(key: string[]): Promise<RowReceipt | null> {
     const r = await this.#writer.query(`SELECT ls_version, ls_digest, ls_seq FROM ${this.#t.rows} WHERE ${this.#keyWhere(key)}`);
     if (!r.rowCount) return null;
-    return { version: r.rows[0].ls_version, digest: new Uint8Array(r.rows[0].ls_digest), seq: Number(r.rows[0].ls_seq) };
+    return { version: r.rows[0].ls_version, digest: (r.rows[0].ls_digest as Buffer).toString('hex'), seq: Number(r.rows[0].ls_seq) };
   }
 
-  async #receiptRows(where: string): Promise<{ key: string[]; version: number; digest: Uint8Array; seq: number }[]> {
+  async #receiptRows(where: string): Promise<ReceiptRow[]> {
     const k = this.#key.map((c) => q(c.name)).join(', ');
     const sql = `SELECT ${k}, ls_version, ls_digest, ls_seq FROM ${this.#t.rows}${where} UNION ALL SELECT ${k}, ls_version, ls_digest, ls_seq FROM ${this.#t.history}${where} ORDER BY ls_seq`;
-    const out: { key: string[]; version: number; digest: Uint8Array; seq: number }[] = [];
+    const out: ReceiptRow[] = [];
     const n = this.#key.length;
     for await (const batch of streamPg(this.#writer, sql, this.#key)) {
-      for (const f of batch) out.push({ key: f.slice(0, n) as string[], version: Number(f[n]), digest: hexOfBytea(f[n + 1]!), seq: Number(f[n + 2]) });
+      for (const f of batch) out.push({ key: f.slice(0, n) as string[], version: Number(f[n]), digest: f[n + 1]!.slice(2), seq: Number(f[n + 2]) });
     }
     return out;
   }
 
-  chunkRows(chunkId: number): Promise<{ key: string[]; version: number; digest: Uint8Array; seq: number }[]> {
+  chunkRows(chunkId: number): Promise<ReceiptRow[]> {
     return this.#receiptRows(` WHERE ls_seq >= ${chunkId * CHUNK_ROWS} AND ls_seq < ${(chunkId + 1) * CHUNK_ROWS}`);
   }
 
-  async *history(): AsyncIterable<{ key: string[]; version: number; digest: Uint8Array; seq: number }[]> {
+  async *history(): AsyncIterable<ReceiptRow[]> {
     const k = this.#key.map((c) => q(c.name)).join(', ');
     const n = this.#key.length;
     for await (const batch of streamPg(this.#writer, `SELECT ${k}, ls_version, ls_digest, ls_seq FROM ${this.#t.history}`, this.#key)) {
-      yield batch.map((f) => ({ key: f.slice(0, n) as string[], version: Number(f[n]), digest: hexOfBytea(f[n + 1]!), seq: Number(f[n + 2]) }));
+      yield batch.map((f) => ({ key: f.slice(0, n) as string[], version: Number(f[n]), digest: f[n + 1]!.slice(2), seq: Number(f[n + 2]) }));
     }
   }
 

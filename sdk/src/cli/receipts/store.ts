@@ -36,17 +36,25 @@ export interface DatasetInfo {
 
 export interface RowReceipt {
   version: number;
-  digest: Uint8Array;
+  /** SHA-256 of the canonical row, lowercase hex. */
+  digest: string;
   seq: number;
 }
 
+/** One source row joined with its current receipt (flat: millions of these are made per run). */
 export interface ScanRow {
   /** Canonical texts of the key columns. */
   key: string[];
   /** Canonical texts of the dataset's columns in source order; null when the row is gone from the source. */
   values: (string | null)[] | null;
-  /** The current receipt of this key, or null when the row was never anchored. */
-  receipt: RowReceipt | null;
+  /** The current receipt's version, or -1 when the row was never anchored (then digest is null). */
+  version: number;
+  digest: string | null;
+  seq: number;
+}
+
+export interface ReceiptRow extends RowReceipt {
+  key: string[];
 }
 
 export interface NewRowReceipt extends RowReceipt {
@@ -104,9 +112,9 @@ export interface ReceiptStore {
   /** Current receipt of one key. */
   receipt(key: string[]): Promise<RowReceipt | null>;
   /** Every receipt (current and history) of one chunk, by seq. */
-  chunkRows(chunkId: number): Promise<{ key: string[]; version: number; digest: Uint8Array; seq: number }[]>;
+  chunkRows(chunkId: number): Promise<ReceiptRow[]>;
   /** Every historical (superseded) receipt. */
-  history(): AsyncIterable<{ key: string[]; version: number; digest: Uint8Array; seq: number }[]>;
+  history(): AsyncIterable<ReceiptRow[]>;
   /** Bytes the receipts take (tables with indexes, or files). */
   size(): Promise<number>;
   close(): Promise<void>;
