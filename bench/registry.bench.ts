@@ -145,6 +145,23 @@ export async function run(): Promise<void> {
     );
     console.log(`\nbackfill: ${b.chunks} chunks of up to 1,024 rows, ${b.batches.submitted} batches, ${b.batches.confirmed} confirmed; audit: ${aud.out.unchanged} unchanged, ` +
       `${aud.out.proofs.verified}/${aud.out.proofs.batches} batch proofs verified against checkpoint size ${aud.out.proofs.checkpoint?.size}`);
+    // A row's proof from the receipts: rowProof over the stored batch proofs (no request), 50 random rows.
+    const { openPostgres } = await import('../sdk/src/cli/receipts/postgres.ts');
+    const { rowProof } = await import('../sdk/src/cli/engine.ts');
+    const receipts = await openPostgres({ url: source, table: 'registry', key: ['parcel_id'] });
+    const times: number[] = [];
+    try {
+      for (let i = 0; i < 50; i++) {
+        const id = `EE${String(1 + Math.floor(Math.random() * ROWS)).padStart(9, '0')}`;
+        const t0 = performance.now();
+        await rowProof(receipts, [id], { blindingKey: Buffer.from(env.LEDGERSEAL_BLINDING_KEY, 'hex'), service: null });
+        times.push(performance.now() - t0);
+      }
+    } finally {
+      await receipts.close();
+    }
+    times.sort((a, b) => a - b);
+    console.log(`one row's proof from the receipts (rowProof, 50 random rows): median ${fmt(times[25]!, 1)} ms, max ${fmt(times[49]!, 1)} ms`);
     const again = await runCli(['backfill', source, '--table', 'registry', '--key', 'parcel_id', '--json', '--quiet'], env);
     console.log(`second backfill (nothing changed): ${fmt(again.seconds, 1)} s, ${again.out?.anchored} anchored, peak RSS ${fmt(again.rssMb)} MB`);
   } finally {

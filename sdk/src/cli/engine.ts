@@ -497,7 +497,8 @@ export async function rowProof(store: ReceiptStore, key: string[], opts: { blind
   const rc = await store.receipt(key);
   if (!rc) receiptsError(`no receipt for the row with key ${JSON.stringify(key)} in dataset ${ds.name}; was it backfilled?`);
   const chunkId = Math.floor(rc.seq / CHUNK_ROWS);
-  const chunk = (await store.chunks('all')).find((c) => c.id === chunkId);
+  const allChunks = await store.chunks('all');
+  const chunk = allChunks.find((c) => c.id === chunkId);
   if (!chunk) receiptsError(`the receipt of ${JSON.stringify(key)} names chunk ${chunkId}, which is not stored`);
   if (chunk.batchId === null) receiptsError(`the row ${JSON.stringify(key)} is stored but not yet submitted; run backfill again to finish`);
   const hasher = new RowHasher(opts.blindingKey, ds.name);
@@ -518,7 +519,7 @@ export async function rowProof(store: ReceiptStore, key: string[], opts: { blind
     }
   }
   if (proofText === null) receiptsError(`batch ${b.id} is not confirmed yet; try again after the next round`);
-  const members = (await store.chunks('all')).filter((c) => c.batchId === b.id).sort((x, y) => (x.batchIndex ?? 0) - (y.batchIndex ?? 0));
+  const members = allChunks.filter((c) => c.batchId === b.id).sort((x, y) => (x.batchIndex ?? 0) - (y.batchIndex ?? 0));
   const batchProof = batchProofs(proofText, members.map((c) => c.root)).proofAt(chunk.batchIndex ?? -1);
   const proof = prependChain(batchProof, anchors[leaf]!, [{ index: leaf, size: local.size, path: local.inclusionProof(leaf) }]);
   const values = await store.sourceRow(key);
