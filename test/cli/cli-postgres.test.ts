@@ -89,6 +89,18 @@ describe('ledgerseal on a PostgreSQL table', () => {
     const old = await cli(['verify', rec, before, '--validators', set], {});
     expect(old.code).toBe(4);
     expect(old.stdout).toMatch(/"anchor"/);
+    // Version 0 stays provable: its proof and mask from the receipts, with the row as it was then.
+    const rec0 = join(dir, 'r10-v0.json');
+    const proof0 = join(dir, 'p10-v0-again.json');
+    const p0 = await cli(base('proof', '--where', 'Harju,10', '--version', '0', '--out', proof0, '--record', rec0), svc.env);
+    expect(p0.code, p0.stderr).toBe(0);
+    const [a0, b0] = [JSON.parse(readFileSync(proof0, 'utf8')), JSON.parse(readFileSync(before, 'utf8'))];
+    expect({ anchor: a0.anchor, chain: a0.chain, block: a0.block }).toEqual({ anchor: b0.anchor, chain: b0.chain, block: b0.block });
+    const r0 = JSON.parse(readFileSync(rec0, 'utf8'));
+    expect(r0).toMatchObject({ version: 0, row: null });
+    writeFileSync(rec0, JSON.stringify({ ...r0, row: { ...record.row, owner: 'Owner 10' } }));
+    expect((await cli(['verify', rec0, proof0, '--validators', set], {})).code).toBe(0);
+    expect((await cli(base('proof', '--where', 'Harju,10', '--version', '5'), svc.env)).code).toBe(9);
     // ...and the audit is clean again but for the deleted rows.
     const a = (await cli(base('audit', '--json'), svc.env)).json();
     expect(a).toMatchObject({ altered: [], added: [], unproven: [] });

@@ -492,10 +492,14 @@ export interface RowProof {
   current: boolean;
 }
 
-export async function rowProof(store: ReceiptStore, key: string[], opts: { blindingKey: Uint8Array; service: Service | null }): Promise<RowProof> {
+export async function rowProof(store: ReceiptStore, key: string[], opts: { blindingKey: Uint8Array; service: Service | null; version?: number }): Promise<RowProof> {
   const ds = store.dataset;
-  const rc = await store.receipt(key);
-  if (!rc) receiptsError(`no receipt for the row with key ${JSON.stringify(key)} in dataset ${ds.name}; was it backfilled?`);
+  const rc = await store.receipt(key, opts.version);
+  if (!rc) {
+    receiptsError(opts.version === undefined
+      ? `no receipt for the row with key ${JSON.stringify(key)} in dataset ${ds.name}; was it backfilled?`
+      : `no receipt of version ${opts.version} for the row with key ${JSON.stringify(key)} in dataset ${ds.name}`);
+  }
   const chunkId = Math.floor(rc.seq / CHUNK_ROWS);
   const allChunks = await store.chunks('all');
   const chunk = allChunks.find((c) => c.id === chunkId);

@@ -86,11 +86,13 @@ Options:
 `,
   proof: `ledgerseal proof <source> [--table <name>] --key <col>[,...] --where <value>[,...] [options]
 
-Prints the proof document (ledgerseal-proof/v1) of the anchored version of one row.
+Prints the proof document (ledgerseal-proof/v1) of the anchored version of one row
+(the latest, or an earlier one with --version: every version stays provable).
 
 Options:
   --where <values>        the row's key values, comma-separated in --key order
                           (or a JSON array of strings when a value contains a comma)
+  --version <n>           an earlier anchored version of the row (0 is the first); default: the latest
   --record <file>         also write the record file verify needs: the row, its key,
                           version and blinding mask (give it only to whom may see the row)
   --out <file>            write the proof there instead of stdout
@@ -292,8 +294,10 @@ async function cmdAudit(args: string[], env: Record<string, string | undefined>)
 }
 
 async function cmdProof(args: string[], env: Record<string, string | undefined>): Promise<number> {
-  const { values: o, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON_OPTIONS, where: { type: 'string' }, record: { type: 'string' }, out: { type: 'string' } } });
+  const { values: o, positionals } = parseArgs({ args, allowPositionals: true, options: { ...COMMON_OPTIONS, where: { type: 'string' }, record: { type: 'string' }, out: { type: 'string' }, version: { type: 'string' } } });
   if (o.help) return (out(HELP.proof!), EXIT.ok);
+  const version = o.version === undefined ? undefined : Number(o.version);
+  if (version !== undefined && (!Number.isSafeInteger(version) || version < 0)) usage('--version takes a version number (0 is the first anchored version)');
   if (positionals.length !== 1) usage('proof takes one source');
   const where = list(o.where);
   if (!where || where.length === 0) usage('--where <value>[,<value>...] names the row by its key values');
@@ -310,8 +314,8 @@ async function cmdProof(args: string[], env: Record<string, string | undefined>)
     } catch (e) {
       usage(`--where: ${errorText(e)}`);
     }
-    const p = await rowProof(store, key, { blindingKey, service: serviceOrNull(cfg) });
-    if (!p.current) io.stderr.write(`ledgerseal: warning: the row ${JSON.stringify(key)} changed since version ${p.record.version} was anchored; this proof is of the anchored version (the record file has no row)\n`);
+    const p = await rowProof(store, key, { blindingKey, service: serviceOrNull(cfg), ...(version !== undefined ? { version } : {}) });
+    if (!p.current && version === undefined) io.stderr.write(`ledgerseal: warning: the row ${JSON.stringify(key)} changed since version ${p.record.version} was anchored; this proof is of the anchored version (the record file has no row)\n`);
     const text = `${JSON.stringify(p.proof, null, 2)}\n`;
     if (o.out !== undefined) writeFileSync(o.out, text);
     else io.stdout.write(text);

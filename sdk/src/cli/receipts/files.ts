@@ -271,8 +271,10 @@ class FileReceipts implements ReceiptStore {
     if (b) b.proof = proof;
   }
 
-  async receipt(key: string[]): Promise<RowReceipt | null> {
-    const r = this.#current.get(JSON.stringify(key));
+  async receipt(key: string[], version?: number): Promise<RowReceipt | null> {
+    const k = JSON.stringify(key);
+    let r = this.#current.get(k);
+    if (version !== undefined && r?.version !== version) r = this.#history.find((h) => h.version === version && JSON.stringify(h.key) === k);
     return r ? { version: r.version, digest: r.digest, seq: r.seq } : null;
   }
 

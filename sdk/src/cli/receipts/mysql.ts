@@ -324,9 +324,12 @@ class MysqlReceipts implements ReceiptStore {
     await this.#w(`UPDATE ${this.#t.batches} SET proof = ? WHERE id = ?`, [proof, batchId]);
   }
 
-  async receipt(key: string[]): Promise<RowReceipt | null> {
+  async receipt(key: string[], version?: number): Promise<RowReceipt | null> {
     const { sql, params } = this.#keyWhere(key);
-    const rows = await this.#w(`SELECT ls_version, ls_digest, ls_seq FROM ${this.#t.rows} WHERE ${sql}`, params);
+    const rows = await (version === undefined
+      ? this.#w(`SELECT ls_version, ls_digest, ls_seq FROM ${this.#t.rows} WHERE ${sql}`, params)
+      : this.#w(`SELECT ls_version, ls_digest, ls_seq FROM ${this.#t.rows} WHERE ${sql} AND ls_version = ?
+          UNION ALL SELECT ls_version, ls_digest, ls_seq FROM ${this.#t.history} WHERE ${sql} AND ls_version = ?`, [...params, version, ...params, version]));
     if (!rows.length) return null;
     return { version: Number(rows[0]!.ls_version), digest: (rows[0]!.ls_digest as Buffer).toString('hex'), seq: Number(rows[0]!.ls_seq) };
   }

@@ -80,7 +80,7 @@ class PgReceipts implements ReceiptStore {
   readonly #from: string;
   readonly #table: string | undefined;
   readonly #key: ColumnInfo[];
-  readonly #t: { rows: string; history: string; chunks: string; batches: string };
+  readonly #t: { rows: string; history: string; chunks: string; batches: string; seqIndex: string };
 
   private constructor(reader: Client, writer: Client, dataset: DatasetInfo, from: string, table: string | undefined, key: ColumnInfo[], schema: string) {
     this.#reader = reader;
@@ -90,7 +90,7 @@ class PgReceipts implements ReceiptStore {
     this.#table = table;
     this.#key = key;
     const t = (suffix: string): string => `${q(schema)}.${q(`${dataset.name}_${suffix}`)}`;
-    this.#t = { rows: t('rows'), history: t('history'), chunks: t('chunks'), batches: t('batches') };
+    this.#t = { rows: t('rows'), history: t('history'), chunks: t('chunks'), batches: t('batches'), seqIndex: t('rows_seq') };
   }
 
   static async open(reader: Client, writer: Client, opts: PgSourceOptions): Promise<PgReceipts> {
@@ -144,7 +144,7 @@ class PgReceipts implements ReceiptStore {
       await writer.query('BEGIN');
       await writer.query(`CREATE TABLE ${t('rows')} (${keyDdl}, ls_version integer NOT NULL, ls_digest bytea NOT NULL, ls_seq bigint NOT NULL, PRIMARY KEY (${keyList}))`);
       // seq only grows as rows are added, so a BRIN index finds a chunk's rows in a few pages for almost no bytes per row.
-      await writer.query(`CREATE INDEX ON ${t('rows')} USING brin (ls_seq) WITH (pages_per_range = 16)`);
+      await writer.query(`CREATE INDEX ${q(`${name}_rows_seq`)} ON ${t('rows')} USING brin (ls_seq) WITH (pages_per_range = 16)`);
       await writer.query(`CREATE TABLE ${t('history')} (${keyDdl}, ls_version integer NOT NULL, ls_digest bytea NOT NULL, ls_seq bigint NOT NULL, PRIMARY KEY (${keyList}, ls_version))`);
       await writer.query(`CREATE UNIQUE INDEX ON ${t('history')} (ls_seq)`);
       await writer.query(`CREATE TABLE ${t('chunks')} (id bigint PRIMARY KEY, size integer NOT NULL, root bytea NOT NULL, group_key text, batch_id text, batch_index integer)`);
@@ -254,6 +254,8 @@ class PgReceipts implements ReceiptStore {
       await w.query(`INSERT INTO ${this.#t.chunks} (id, size, root) SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bytea[])`,
         [chunks.map((c) => c.id), chunks.map((c) => c.size), chunks.map((c) => Buffer.from(c.root))]);
       await w.query('COMMIT');
+      // BRIN ranges are summarized only on request (or by VACUUM): without it, finding a chunk's rows would read the whole table.
+      await w.query('SELECT brin_summarize_new_values($1::regclass)', [this.#t.seqIndex]);
     } catch (e) {
       await w.query('ROLLBACK').catch(() => {});
       throw e;
@@ -293,8 +295,12 @@ class PgReceipts implements ReceiptStore {
     await this.#writer.query(`UPDATE ${this.#t.batches} SET proof = $2 WHERE id = $1`, [batchId, proof]);
   }
 
-  async receipt(key: string[]): Promise<RowReceipt | null> {
-    const r = await this.#writer.query(`SELECT ls_version, ls_digest, ls_seq FROM ${this.#t.rows} WHERE ${this.#keyWhere(key)}`);
+  async receipt(key: string[], version?: number): Promise<RowReceipt | null> {
+    const where = this.#keyWhere(key);
+    const r = await this.#writer.query(version === undefined
+      ? `SELECT ls_version, ls_digest, ls_seq FROM ${this.#t.rows} WHERE ${where}`
+      : `SELECT ls_version, ls_digest, ls_seq FROM ${this.#t.rows} WHERE ${where} AND ls_version = $1
+         UNION ALL SELECT ls_version, ls_digest, ls_seq FROM ${this.#t.history} WHERE ${where} AND ls_version = $1`, version === undefined ? [] : [version]);
     if (!r.rowCount) return null;
     return { version: r.rows[0].ls_version, digest: (r.rows[0].ls_digest as Buffer).toString('hex'), seq: Number(r.rows[0].ls_seq) };
   }

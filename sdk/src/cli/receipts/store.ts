@@ -109,8 +109,8 @@ export interface ReceiptStore {
   recordBatch(groupKey: string, batchId: string, chunkIds: number[], root: Uint8Array): Promise<void>;
   batches(): Promise<BatchInfo[]>;
   saveBatchProof(batchId: string, proof: string): Promise<void>;
-  /** Current receipt of one key. */
-  receipt(key: string[]): Promise<RowReceipt | null>;
+  /** The current receipt of one key, or (with `version`) the receipt of that version, current or historical. */
+  receipt(key: string[], version?: number): Promise<RowReceipt | null>;
   /** Every receipt (current and history) of one chunk, by seq. */
   chunkRows(chunkId: number): Promise<ReceiptRow[]>;
   /** Every historical (superseded) receipt. */
