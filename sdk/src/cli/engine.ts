@@ -247,6 +247,7 @@ export async function backfill(store: ReceiptStore, opts: RunOptions): Promise<B
   seal();
   await flush();
   submittedBatches += (await submitStored(store, service, opts)).batches;
+  if (r.chunks > 0) await store.analyze();
   progress.finish(`${r.added + r.changed} anchored, ${r.unchanged} unchanged, ${submittedBatches} batches`);
 
   const proofs = opts.waitSeconds > 0 ? await collectProofs(store, service, opts.waitSeconds, opts.sleep ?? defaultSleep) : { confirmed: 0, pending: (await store.batches()).filter((b) => b.proof === null).length };

@@ -291,6 +291,10 @@ class FileReceipts implements ReceiptStore {
     if (this.#history.length) yield this.#history;
   }
 
+  async analyze(): Promise<void> {
+    // In memory: nothing to refresh.
+  }
+
   async size(): Promise<number> {
     return existsSync(this.#log) ? statSync(this.#log).size : 0;
   }

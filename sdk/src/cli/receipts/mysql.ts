@@ -13,7 +13,7 @@ import type { Connection } from 'mysql2';
 import { CliError, EXIT, errorText, sourceError } from '../errors.ts';
 import { describeMysqlQuery, describeMysqlTable, prepareMysqlSession, streamMysql } from '../sources/mysql.ts';
 import type { ColumnInfo } from '../sources/types.ts';
-import { checkDatasetName, checkSameShape, datasetFromTable, redactUrl, selectColumns } from './sql.ts';
+import { checkSameShape, redactUrl, resolveSqlSource } from './sql.ts';
 import { CHUNK_ROWS, type BatchInfo, type ChunkInfo, type DatasetInfo, type ReceiptStore, type ReceiptRow, type RowReceipt, type ScanRow, type SealedChunk } from './store.ts';
 
 export interface MysqlSourceOptions {
@@ -113,30 +113,11 @@ class MysqlReceipts implements ReceiptStore {
     await prepareMysqlSession(writer);
     const w = (sql: string, params: unknown[] = []): Promise<Rows> => writer.promise().query(sql, params).then(([rows]) => rows as Rows);
     const currentDb = String((await w('SELECT DATABASE() AS db'))[0]?.db ?? '');
-    let all: ColumnInfo[];
-    let primaryKey: string[] = [];
-    let from: string;
-    let what: string;
-    if (opts.table !== undefined) {
-      try {
-        ({ columns: all, primaryKey } = await describeMysqlTable(reader, opts.table));
-      } catch (e) {
-        sourceError(errorText(e), e);
-      }
-      from = tableRef(opts.table);
-      what = `table ${opts.table}`;
-    } else {
-      try {
-        all = await describeMysqlQuery(reader, opts.query!);
-      } catch (e) {
-        sourceError(`the query does not run: ${errorText(e)}`, e);
-      }
-      from = `(${opts.query}) AS ledgerseal_source`;
-      what = 'the query';
-    }
-    const sel = selectColumns(all, opts.key, opts.columns, what);
-    const name = opts.dataset !== undefined ? checkDatasetName(opts.dataset) : opts.table !== undefined ? datasetFromTable(opts.table) : undefined;
-    if (name === undefined) throw new CliError(EXIT.usage, 'a --query source needs --dataset <name> for its receipts');
+    const { from, what, sel, name, keyIsPk } = await resolveSqlSource(opts, {
+      describeTable: (t) => describeMysqlTable(reader, t),
+      describeQuery: (sql) => describeMysqlQuery(reader, sql),
+      tableRef,
+    });
     if (!currentDb && opts.receiptsDatabase === undefined) throw new CliError(EXIT.usage, 'the MySQL URL names no database; add /<database> or give --receipts <database>');
     const db = opts.receiptsDatabase ?? `${currentDb}_ledgerseal`;
 
@@ -173,7 +154,6 @@ class MysqlReceipts implements ReceiptStore {
       await w(`INSERT INTO ${q(db)}.datasets (name, id, source, columns_json, key_json) VALUES (?, ?, ?, ?, ?)`,
         [name, id, source, JSON.stringify(sel.columns.map((c) => c.name)), JSON.stringify(sel.key.map((c) => c.name))]);
     }
-    const keyIsPk = opts.table !== undefined && primaryKey.length === sel.key.length && sel.key.every((c) => primaryKey.includes(c.name));
     if (!keyIsPk) {
       const r = (sql: string): Promise<Rows> => reader.promise().query(sql).then(([rows]) => rows as Rows);
       const nulls = await r(`SELECT 1 FROM ${from} WHERE ${sel.key.map((c) => `${q(c.name)} IS NULL`).join(' OR ')} LIMIT 1`);
@@ -355,6 +335,10 @@ class MysqlReceipts implements ReceiptStore {
     for await (const batch of streamMysql(this.#writer, `SELECT ${k}, ls_version, LOWER(HEX(ls_digest)), ls_seq FROM ${this.#t.history}`, this.#key)) {
       yield batch.map((f) => ({ key: f.slice(0, n) as string[], version: Number(f[n]), digest: f[n + 1]!, seq: Number(f[n + 2]) }));
     }
+  }
+
+  async analyze(): Promise<void> {
+    await this.#w(`ANALYZE TABLE ${this.#t.rows}, ${this.#t.history}, ${this.#t.chunks}`);
   }
 
   async size(): Promise<number> {

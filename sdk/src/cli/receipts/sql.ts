@@ -1,7 +1,7 @@
 /**
  * Helpers shared by the SQL receipt stores: names, dataset metadata checks.
  */
-import { CliError, EXIT, usage } from '../errors.ts';
+import { CliError, EXIT, errorText, sourceError, usage } from '../errors.ts';
 import type { ColumnInfo } from '../sources/types.ts';
 
 /** A dataset name: letters, digits and underscores, starting with a letter, at most 40 characters. */
@@ -75,4 +75,62 @@ export function redactUrl(url: string): string {
   } catch {
     return '(unparsable URL)';
   }
+}
+
+export interface SqlSourceOptions {
+  table?: string;
+  query?: string;
+  key: string[];
+  columns?: string[];
+  dataset?: string;
+}
+
+export interface ResolvedSource {
+  /** The relation to read: the quoted table, or `(query) AS ledgerseal_source`. */
+  from: string;
+  /** "table x" or "the query", for messages. */
+  what: string;
+  primaryKey: string[];
+  sel: Selection;
+  /** The dataset name. */
+  name: string;
+  /** Whether the key is exactly the table's primary key (else uniqueness and NOT NULL are checked). */
+  keyIsPk: boolean;
+}
+
+/** The table or query of a database source, its columns, the selection and the dataset name (both SQL stores). */
+export async function resolveSqlSource(
+  opts: SqlSourceOptions,
+  db: {
+    describeTable(table: string): Promise<{ columns: ColumnInfo[]; primaryKey: string[] }>;
+    describeQuery(sql: string): Promise<ColumnInfo[]>;
+    tableRef(table: string): string;
+  },
+): Promise<ResolvedSource> {
+  let all: ColumnInfo[];
+  let primaryKey: string[] = [];
+  let from: string;
+  let what: string;
+  if (opts.table !== undefined) {
+    try {
+      ({ columns: all, primaryKey } = await db.describeTable(opts.table));
+    } catch (e) {
+      sourceError(errorText(e), e);
+    }
+    from = db.tableRef(opts.table);
+    what = `table ${opts.table}`;
+  } else {
+    try {
+      all = await db.describeQuery(opts.query!);
+    } catch (e) {
+      sourceError(`the query does not run: ${errorText(e)}`, e);
+    }
+    from = `(${opts.query}) AS ledgerseal_source`;
+    what = 'the query';
+  }
+  const sel = selectColumns(all, opts.key, opts.columns, what);
+  const name = opts.dataset !== undefined ? checkDatasetName(opts.dataset) : opts.table !== undefined ? datasetFromTable(opts.table) : undefined;
+  if (name === undefined) throw new CliError(EXIT.usage, 'a --query source needs --dataset <name> for its receipts');
+  const keyIsPk = opts.table !== undefined && primaryKey.length === sel.key.length && sel.key.every((c) => primaryKey.includes(c.name));
+  return { from, what, primaryKey, sel, name, keyIsPk };
 }

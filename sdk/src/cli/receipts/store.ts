@@ -115,6 +115,8 @@ export interface ReceiptStore {
   chunkRows(chunkId: number): Promise<ReceiptRow[]>;
   /** Every historical (superseded) receipt. */
   history(): AsyncIterable<ReceiptRow[]>;
+  /** After a run that wrote receipts: refresh the database's statistics, so that lookups of one row or chunk use the indexes. */
+  analyze(): Promise<void>;
   /** Bytes the receipts take (tables with indexes, or files). */
   size(): Promise<number>;
   close(): Promise<void>;
