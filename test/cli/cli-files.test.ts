@@ -83,13 +83,20 @@ describe('ledgerseal on a CSV file', () => {
     expect(htmlText).toContain('Changes found');
   });
 
-  it('backfill anchors only the new and changed rows as new versions; the deleted ones stay reported', async () => {
+  it('backfill anchors the new, changed and deleted rows as new versions; then audit is clean', async () => {
     const r = await cli(args('backfill', '--json'), svc.env);
-    expect(r.json()).toMatchObject({ anchored: 3, added: 1, changed: 2, missing: 2, unchanged: 2996 });
+    expect(r.json()).toMatchObject({ anchored: 5, added: 1, changed: 2, deleted: 2, unchanged: 2996 });
     const a = (await cli(args('audit', '--json'), svc.env)).json();
-    expect(a).toMatchObject({ altered: [], added: [], unproven: [] });
-    expect(keys(a.deleted)).toEqual(['17', '2048']);
+    expect(a).toMatchObject({ altered: [], added: [], deleted: [], unproven: [], deletedAnchored: 2 });
     expect(a.proofs).toMatchObject({ batches: 2, verified: 2, failed: [] });
+    // A deletion is a version like any other: its proof verifies as the record null.
+    const rec = join(dir, 'r17.json');
+    const proof = join(dir, 'p17.json');
+    expect((await cli(args('proof', '--where', '17', '--record', rec, '--out', proof), svc.env)).code).toBe(0);
+    expect(JSON.parse(readFileSync(rec, 'utf8'))).toMatchObject({ key: ['17'], version: 1, row: null, deleted: true });
+    expect((await cli(['verify', rec, proof], {})).code).toBe(0);
+    // Nothing left to anchor; a row that comes back is new again.
+    expect((await cli(args('backfill', '--json'), svc.env)).json()).toMatchObject({ anchored: 0, deleted: 0 });
   });
 
   it('proof and verify: each level, the failed check named, distinct exit codes', async () => {

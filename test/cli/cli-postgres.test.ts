@@ -75,7 +75,7 @@ describe('ledgerseal on a PostgreSQL table', () => {
     // Version 0 first (still the current receipt), then re-anchor.
     expect((await cli(base('proof', '--where', 'Harju,10', '--out', before), svc.env)).code).toBe(0);
     const b = await cli(base('backfill', '--json'), svc.env);
-    expect(b.json()).toMatchObject({ anchored: 4, added: 1, changed: 3, missing: 2 });
+    expect(b.json()).toMatchObject({ anchored: 6, added: 1, changed: 3, deleted: 2 });
     const rec = join(dir, 'r10.json');
     const proof = join(dir, 'p10.json');
     const p = await cli(base('proof', '--where', 'Harju,10', '--out', proof, '--record', rec), svc.env);
@@ -101,10 +101,16 @@ describe('ledgerseal on a PostgreSQL table', () => {
     writeFileSync(rec0, JSON.stringify({ ...r0, row: { ...record.row, owner: 'Owner 10' } }));
     expect((await cli(['verify', rec0, proof0, '--validators', set], {})).code).toBe(0);
     expect((await cli(base('proof', '--where', 'Harju,10', '--version', '5'), svc.env)).code).toBe(9);
-    // ...and the audit is clean again but for the deleted rows.
+    // ...and the audit is clean again: the deletions are anchored too.
     const a = (await cli(base('audit', '--json'), svc.env)).json();
-    expect(a).toMatchObject({ altered: [], added: [], unproven: [] });
+    expect(a).toMatchObject({ altered: [], added: [], deleted: [], unproven: [], deletedAnchored: 2 });
     expect(a.proofs).toMatchObject({ batches: 2, verified: 2 });
+    // A deleted row that comes back is reported as added, until the next backfill anchors it again.
+    await db.query(`INSERT INTO ${T} (district, parcel, owner) VALUES ('Harju', 7, 'Back again')`);
+    const back = (await cli(base('audit', '--json'), svc.env)).json();
+    expect(back.added).toEqual([{ key: ['Harju', '7'] }]);
+    expect((await cli(base('backfill', '--json'), svc.env)).json()).toMatchObject({ anchored: 1, added: 1, changed: 0 });
+    expect((await cli(base('audit', '--json'), svc.env)).code).toBe(0);
   });
 
   it('a query source with --dataset', async () => {

@@ -43,6 +43,14 @@ import { Progress } from './progress.ts';
 import { CHUNK_ROWS, type NewRowReceipt, type ReceiptStore, type SealedChunk } from './receipts/store.ts';
 import type { Service } from './service.ts';
 
+/**
+ * The digest of a deletion: SHA-256 of the RFC 8785 text `null` (a row's canonical
+ * form is always an object, so no row has this digest). A row gone from the source
+ * is anchored as a new version with this digest, so its deletion is in its history
+ * like any change, and verifies as the record `null`.
+ */
+export const DELETED_DIGEST = sha256Hex('null');
+
 /** Chunks per submitted batch: 1024 chunk roots, about a million rows. */
 export const GROUP_CHUNKS = 1024;
 /** Rows stored per receipts transaction. */
@@ -68,8 +76,8 @@ export interface BackfillResult {
   anchored: number;
   added: number;
   changed: number;
-  /** Receipts whose row is gone from the source (not anchored; audit reports them). */
-  missing: number;
+  /** Rows gone from the source since the last run, anchored as deletions (a new version with DELETED_DIGEST). */
+  deleted: number;
   chunks: number;
   batches: { submitted: number; confirmed: number; pending: number };
   recovered: { chunks: number; batches: number };
@@ -177,7 +185,7 @@ export async function backfill(store: ReceiptStore, opts: RunOptions): Promise<B
   let unsentChunks = 0;
   let submittedBatches = recovered.batches;
   let inflight: Promise<void> | null = null;
-  const r = { scanned: 0, unchanged: 0, added: 0, changed: 0, missing: 0, chunks: 0 };
+  const r = { scanned: 0, unchanged: 0, added: 0, changed: 0, deleted: 0, gone: 0, chunks: 0 };
 
   const seal = (): void => {
     if (leaves.length === 0) return;
@@ -206,20 +214,26 @@ export async function backfill(store: ReceiptStore, opts: RunOptions): Promise<B
 
   for await (const rows of store.scan()) {
     for (const row of rows) {
+      let digest: string;
       if (row.values === null) {
-        r.missing++;
-        continue;
+        r.gone++;
+        if (row.digest === DELETED_DIGEST) continue; // its deletion is anchored already
+        digest = DELETED_DIGEST;
+        r.deleted++;
+      } else {
+        r.scanned++;
+        digest = sha256Hex(encode(row.values));
       }
-      r.scanned++;
-      const digest = sha256Hex(encode(row.values));
       if (row.digest === digest) {
         r.unchanged++;
         continue;
       }
       const known = row.version >= 0;
       const version = known ? row.version + 1 : 0;
-      if (known) r.changed++;
-      else r.added++;
+      if (row.values !== null) {
+        if (known && row.digest !== DELETED_DIGEST) r.changed++;
+        else r.added++; // new, or back after its deletion was anchored
+      }
       const leaf = leaves.length;
       leaves.push({ key: row.key, version, digest, seq: nextChunk * CHUNK_ROWS + leaf, replaces: known });
       hasher.anchorInto(row.key, version, digest, anchorBuf, leaf * 32);
@@ -242,13 +256,13 @@ export async function backfill(store: ReceiptStore, opts: RunOptions): Promise<B
       })();
       inflight.catch(() => {}); // surfaced by the next await
     }
-    progress.update(store.position(r.scanned + r.missing), `${submittedBatches} batches`);
+    progress.update(store.position(r.scanned + r.gone), `${submittedBatches} batches`);
   }
   seal();
   await flush();
   submittedBatches += (await submitStored(store, service, opts)).batches;
   if (r.chunks > 0) await store.analyze();
-  progress.finish(`${r.added + r.changed} anchored, ${r.unchanged} unchanged, ${submittedBatches} batches`);
+  progress.finish(`${r.added + r.changed + r.deleted} anchored, ${r.unchanged} unchanged, ${submittedBatches} batches`);
 
   const proofs = opts.waitSeconds > 0 ? await collectProofs(store, service, opts.waitSeconds, opts.sleep ?? defaultSleep) : { confirmed: 0, pending: (await store.batches()).filter((b) => b.proof === null).length };
   return {
@@ -256,10 +270,10 @@ export async function backfill(store: ReceiptStore, opts: RunOptions): Promise<B
     receipts: ds.location,
     scanned: r.scanned,
     unchanged: r.unchanged,
-    anchored: r.added + r.changed,
+    anchored: r.added + r.changed + r.deleted,
     added: r.added,
     changed: r.changed,
-    missing: r.missing,
+    deleted: r.deleted,
     chunks: r.chunks,
     batches: { submitted: submittedBatches, ...proofs },
     recovered,
@@ -280,6 +294,8 @@ export interface AuditResult {
   receipts: string;
   checked: number;
   unchanged: number;
+  /** Rows gone from the source whose deletion was anchored by a backfill (not changes). */
+  deletedAnchored: number;
   altered: RowRef[];
   deleted: RowRef[];
   added: RowRef[];
@@ -329,7 +345,7 @@ export async function audit(store: ReceiptStore, opts: AuditOptions): Promise<Au
   const progress = new Progress({ label: `audit ${ds.name}`, unit: estimate?.unit ?? 'rows', enabled: opts.progress, ...(estimate ? { total: estimate.total } : {}) });
 
   const res: AuditResult = {
-    dataset: ds.name, source: ds.source, receipts: ds.location, checked: 0, unchanged: 0, altered: [], deleted: [], added: [], unproven: [],
+    dataset: ds.name, source: ds.source, receipts: ds.location, checked: 0, unchanged: 0, deletedAnchored: 0, altered: [], deleted: [], added: [], unproven: [],
     receiptsCheck: { chunks: chunks.length, chunksMismatched: [], batches: 0, batchesMismatched: [] },
     proofs: { batches: 0, verified: 0, pending: 0, unsubmittedRows: 0, failed: [], checkpoint: null, trust: 'none' },
     errors, seconds: 0,
@@ -348,13 +364,17 @@ export async function audit(store: ReceiptStore, opts: AuditOptions): Promise<Au
     for (const row of rows) {
       seen++;
       if (row.values === null) {
-        res.deleted.push({ key: row.key });
+        // Gone from the source: a change, unless its deletion was anchored.
+        if (row.digest !== DELETED_DIGEST) res.deleted.push({ key: row.key });
+        else res.deletedAnchored++;
         if (row.digest !== null) place(row.seq, row.key, row.version, row.digest);
         continue;
       }
       res.checked++;
-      if (row.digest === null) {
+      if (row.digest === null || row.digest === DELETED_DIGEST) {
+        // Never anchored, or back after its deletion was anchored.
         res.added.push({ key: row.key });
+        if (row.digest !== null) place(row.seq, row.key, row.version, row.digest);
         continue;
       }
       let digest: string;
@@ -488,7 +508,8 @@ export async function audit(store: ReceiptStore, opts: AuditOptions): Promise<Au
 
 export interface RowProof {
   proof: ProofDocument;
-  record: { format: 'ledgerseal-row-record/v1'; dataset: string; key: string[]; version: number; mask: string; row: Record<string, string | null> | null };
+  /** `deleted`: this version is the row's anchored deletion (it verifies as the record `null`). */
+  record: { format: 'ledgerseal-row-record/v1'; dataset: string; key: string[]; version: number; mask: string; row: Record<string, string | null> | null; deleted?: true };
   /** True when the row in the source still hashes to the anchored digest. */
   current: boolean;
 }
@@ -529,10 +550,12 @@ export async function rowProof(store: ReceiptStore, key: string[], opts: { blind
   const proof = prependChain(batchProof, anchors[leaf]!, [{ index: leaf, size: local.size, path: local.inclusionProof(leaf) }]);
   const values = await store.sourceRow(key);
   const row = values === null ? null : Object.fromEntries(ds.columns.map((c, i) => [c.name, values[i] ?? null]));
-  const current = values !== null && sha256Hex(rowEncoder(ds.columns.map((c) => c.name))(values)) === rc.digest;
+  const deleted = rc.digest === DELETED_DIGEST;
+  const current = deleted ? values === null : values !== null && sha256Hex(rowEncoder(ds.columns.map((c) => c.name))(values)) === rc.digest;
   return {
     proof,
-    record: { format: 'ledgerseal-row-record/v1', dataset: ds.name, key, version: rc.version, mask: bytesToHex(hasher.mask(key, rc.version)), row: current ? row : null },
+    record: { format: 'ledgerseal-row-record/v1', dataset: ds.name, key, version: rc.version, mask: bytesToHex(hasher.mask(key, rc.version)), row: current ? row : null,
+      ...(deleted ? { deleted: true as const } : {}) },
     current,
   };
 }

@@ -240,8 +240,8 @@ async function cmdBackfill(args: string[], env: Record<string, string | undefine
     const result = { ...r, receiptBytes: bytes };
     if (o.json) out(JSON.stringify(result));
     else {
-      out(`${r.dataset}: ${r.scanned} rows read, ${r.anchored} anchored (${r.added} new, ${r.changed} changed), ${r.unchanged} unchanged` +
-        `${r.missing ? `, ${r.missing} gone from the source (audit lists them)` : ''}; ${r.batches.submitted} batches submitted, ` +
+      out(`${r.dataset}: ${r.scanned} rows read, ${r.anchored} anchored (${r.added} new, ${r.changed} changed${r.deleted ? `, ${r.deleted} deleted` : ''}), ${r.unchanged} unchanged` +
+        `${r.deleted ? `, ${r.deleted} deleted from the source (their deletions anchored)` : ''}; ${r.batches.submitted} batches submitted, ` +
         `${r.batches.confirmed} confirmed${r.batches.pending ? `, ${r.batches.pending} still pending (audit or proof fetches them later)` : ''}; ` +
         `receipts in ${r.receipts} (${bytes} bytes); ${r.seconds} s`);
     }
@@ -277,7 +277,8 @@ async function cmdAudit(args: string[], env: Record<string, string | undefined>)
     }
     if (o.json) out(JSON.stringify(a));
     else {
-      out(`${a.dataset}: ${a.checked} rows checked, ${a.unchanged} unchanged, ${a.altered.length} altered, ${a.deleted.length} deleted, ${a.added.length} added`);
+      out(`${a.dataset}: ${a.checked} rows checked, ${a.unchanged} unchanged, ${a.altered.length} altered, ${a.deleted.length} deleted, ${a.added.length} added` +
+        `${a.deletedAnchored ? ` (and ${a.deletedAnchored} deletions anchored earlier)` : ''}`);
       for (const [label, rows] of [['altered', a.altered], ['deleted', a.deleted], ['added', a.added]] as const) {
         for (const r of rows.slice(0, 20)) out(`  ${label}: ${r.key.join(', ')}`);
         if (rows.length > 20) out(`  ... ${rows.length - 20} more ${label} rows (use --json or --report)`);
@@ -354,8 +355,8 @@ async function cmdVerify(args: string[], env: Record<string, string | undefined>
   let record: unknown = recordFile;
   let mask: Uint8Array | undefined;
   if (recordFile && typeof recordFile === 'object' && recordFile.format === 'ledgerseal-row-record/v1') {
-    if (recordFile.row === null) usage(`${positionals[0]} holds no row: the row had changed since it was anchored when the file was written`);
-    record = recordFile.row;
+    if (recordFile.row === null && recordFile.deleted !== true) usage(`${positionals[0]} holds no row: the row had changed since it was anchored when the file was written`);
+    record = recordFile.deleted === true ? null : recordFile.row;
     mask = hexToBytes(String(recordFile.mask), 32);
   }
   if (o.mask !== undefined) {
