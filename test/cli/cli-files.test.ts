@@ -199,6 +199,28 @@ describe('ledgerseal on an NDJSON file', () => {
   });
 });
 
+describe('backfill --no-wait', () => {
+  it('returns before the round; proof and audit fetch the batch proof later and store it', async () => {
+    const file = join(dir, 'nowait.csv');
+    writeFileSync(file, 'id,v\n1,a\n2,b\n3,c\n');
+    const b = await cli(['backfill', file, '--key', 'id', '--quiet', '--json', '--no-wait'], svc.env);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.json()).toMatchObject({ anchored: 3, batches: { submitted: 1, confirmed: 0, pending: 1 } });
+    // The round runs every 100 ms: poll until the proof can be built (a bound only turns a hang into a failure).
+    let p = await cli(['proof', file, '--key', 'id', '--where', '2'], svc.env);
+    for (let i = 0; i < 600 && p.code === 9 && /not confirmed yet/.test(p.stderr); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      p = await cli(['proof', file, '--key', 'id', '--where', '2'], svc.env);
+    }
+    expect(p.code, p.stderr).toBe(0);
+    expect(JSON.parse(p.stdout).chain).toHaveLength(3);
+    const log = readFileSync(join(dir, '.ledgerseal', 'nowait', 'receipts.log'), 'utf8');
+    expect(log).toMatch(/^\["p",/m); // the batch proof is stored now
+    const a = await cli(['audit', file, '--key', 'id', '--quiet', '--json'], svc.env);
+    expect(a.json()).toMatchObject({ unchanged: 3, proofs: { verified: 1, pending: 0 } });
+  });
+});
+
 describe('a backfill killed at each step continues where it stopped and anchors no row twice', () => {
   for (const step of ['chunks', 'group', 'submit']) {
     it(`killed after "${step}"`, async () => {
