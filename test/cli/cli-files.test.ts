@@ -221,6 +221,26 @@ describe('backfill --no-wait', () => {
   });
 });
 
+describe('a long backfill: receipts written in the background, groups submitted mid-run', () => {
+  it('killed after its second mid-run submission, it resumes and every row is anchored once', async () => {
+    const file = join(dir, 'long.csv');
+    writeCsv(file, Array.from({ length: 5 * 1024 + 10 }, (_, i) => i + 1)); // 6 chunks
+    const args = ['backfill', file, '--key', 'parcel', '--types', TYPES, '--quiet', '--json'];
+    const knobs = { LEDGERSEAL_TEST_GROUP_CHUNKS: '2', LEDGERSEAL_TEST_FLUSH_CHUNKS: '1' };
+    const killed = await cliChild(args, { ...svc.env, ...knobs, LEDGERSEAL_TEST_CRASH: 'submit:2' });
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    const resumed = await cliChild(args, { ...svc.env, ...knobs });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const r = resumed.json();
+    expect(resumed.stderr).toMatch(/already had it/);
+    expect(r.anchored + r.unchanged).toBe(5 * 1024 + 10);
+    expect(r.batches).toMatchObject({ confirmed: 3, pending: 0 }); // 6 chunks in groups of 2
+    const a = await cli(['audit', file, '--key', 'parcel', '--types', TYPES, '--quiet', '--json'], svc.env);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.json()).toMatchObject({ unchanged: 5 * 1024 + 10, receiptsCheck: { chunks: 6, chunksMismatched: [] }, proofs: { batches: 3, verified: 3 } });
+  }, 120_000);
+});
+
 describe('a backfill killed at each step continues where it stopped and anchors no row twice', () => {
   for (const step of ['chunks', 'group', 'submit']) {
     it(`killed after "${step}"`, async () => {

@@ -26,7 +26,6 @@ import {
   bytesToHex,
   equalBytes,
   extendProof,
-  hexToBytes,
   MerkleTree,
   parseCheckpoint,
   parseNote,
@@ -53,8 +52,8 @@ export const DELETED_DIGEST = sha256Hex('null');
 
 /** Chunks per submitted batch: 1024 chunk roots, about a million rows. */
 export const GROUP_CHUNKS = 1024;
-/** Rows stored per receipts transaction. */
-const FLUSH_ROWS = 64 * CHUNK_ROWS;
+/** Chunks stored per receipts transaction: 64 chunks, 65,536 rows. */
+export const FLUSH_CHUNKS = 64;
 
 export interface RunOptions {
   blindingKey: Uint8Array;
@@ -63,6 +62,9 @@ export interface RunOptions {
   /** Seconds to wait for batch proofs after submitting (0: do not wait). */
   waitSeconds: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Chunks per submitted batch (default GROUP_CHUNKS) and per receipts transaction (default FLUSH_CHUNKS); tests make them small. */
+  groupChunks?: number;
+  flushChunks?: number;
   /** Crash injection for the resumability tests: exit at the named step (LEDGERSEAL_TEST_CRASH=step:count). */
   crashAt?: { step: string; count: number };
   log?: (line: string) => void;
@@ -112,8 +114,9 @@ async function submitStored(store: ReceiptStore, service: Service, opts: RunOpti
     if (c.groupKey === null) fresh.push(c);
     else groups.set(c.groupKey, [...(groups.get(c.groupKey) ?? []), c]);
   }
-  for (let i = 0; i < fresh.length; i += GROUP_CHUNKS) {
-    const part = fresh.slice(i, i + GROUP_CHUNKS);
+  const groupChunks = opts.groupChunks ?? GROUP_CHUNKS;
+  for (let i = 0; i < fresh.length; i += groupChunks) {
+    const part = fresh.slice(i, i + groupChunks);
     const key = groupKey(store.dataset.id, part.map((c) => c.id));
     await store.assignGroup(part.map((c) => c.id), key);
     crashPoint(opts, 'group');
@@ -196,20 +199,21 @@ export async function backfill(store: ReceiptStore, opts: RunOptions): Promise<B
     leaves = [];
     anchorBuf = Buffer.alloc(CHUNK_ROWS * 32);
   };
-  const flush = async (): Promise<void> => {
-    if (inflight) await inflight;
-    inflight = null;
-    if (sealed.length === 0) return;
-    const batch = sealed;
-    sealed = [];
-    sealedRows = 0;
+  /** Store sealed chunks, then submit once a group's worth is stored. */
+  const write = async (batch: SealedChunk[]): Promise<void> => {
     await store.writeChunks(batch);
     crashPoint(opts, 'chunks');
     unsentChunks += batch.length;
-    if (unsentChunks >= GROUP_CHUNKS) {
+    if (unsentChunks >= (opts.groupChunks ?? GROUP_CHUNKS)) {
       submittedBatches += (await submitStored(store, service, opts)).batches;
       unsentChunks = 0;
     }
+  };
+  const takeSealed = (): SealedChunk[] => {
+    const batch = sealed;
+    sealed = [];
+    sealedRows = 0;
+    return batch;
   };
 
   for await (const rows of store.scan()) {
@@ -239,27 +243,17 @@ export async function backfill(store: ReceiptStore, opts: RunOptions): Promise<B
       hasher.anchorInto(row.key, version, digest, anchorBuf, leaf * 32);
       if (leaves.length === CHUNK_ROWS) seal();
     }
-    if (sealedRows >= FLUSH_ROWS) {
+    if (sealedRows >= (opts.flushChunks ?? FLUSH_CHUNKS) * CHUNK_ROWS) {
       // Write in the background while the scan goes on; at most one write in flight.
       if (inflight) await inflight;
-      const batch = sealed;
-      sealed = [];
-      sealedRows = 0;
-      inflight = (async () => {
-        await store.writeChunks(batch);
-        crashPoint(opts, 'chunks');
-        unsentChunks += batch.length;
-        if (unsentChunks >= GROUP_CHUNKS) {
-          submittedBatches += (await submitStored(store, service, opts)).batches;
-          unsentChunks = 0;
-        }
-      })();
+      inflight = write(takeSealed());
       inflight.catch(() => {}); // surfaced by the next await
     }
     progress.update(store.position(r.scanned + r.gone), `${submittedBatches} batches`);
   }
   seal();
-  await flush();
+  if (inflight) await inflight;
+  if (sealed.length > 0) await write(takeSealed());
   submittedBatches += (await submitStored(store, service, opts)).batches;
   if (r.chunks > 0) await store.analyze();
   progress.finish(`${r.added + r.changed + r.deleted} anchored, ${r.unchanged} unchanged, ${submittedBatches} batches`);
@@ -560,4 +554,3 @@ export async function rowProof(store: ReceiptStore, key: string[], opts: { blind
   };
 }
 
-export { hexToBytes };

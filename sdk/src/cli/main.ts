@@ -231,7 +231,12 @@ async function cmdBackfill(args: string[], env: Record<string, string | undefine
   const store = await openSource(positionals[0]!, o);
   try {
     const crash = crashSpec(env);
+    // Test knobs (tests/cli): small groups and transactions exercise mid-run submissions with few rows.
+    const groupChunks = Number(env.LEDGERSEAL_TEST_GROUP_CHUNKS ?? 0);
+    const flushChunks = Number(env.LEDGERSEAL_TEST_FLUSH_CHUNKS ?? 0);
     const r = await backfill(store, {
+      ...(groupChunks > 0 ? { groupChunks } : {}),
+      ...(flushChunks > 0 ? { flushChunks } : {}),
       blindingKey, service: createService(svc.url, svc.apiKey), progress: !o.quiet && !(o.json && !io.stderr.isTTY === true), waitSeconds,
       ...(crash ? { crashAt: crash } : {}),
       log: (l) => io.stderr.write(`ledgerseal: ${l}\n`),
