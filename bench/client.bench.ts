@@ -8,7 +8,8 @@
  * anchors and extrapolated (the default rate limit, 20 requests/s per key,
  * would add 14 hours for a million).
  *
- *   npm run bench -- client            LEDGERSEAL_BENCH_RECORDS=200000 for a shorter run
+ *   npm run bench -- client            200,000 records; LEDGERSEAL_BENCH_RECORDS=1000000 needs
+ *                                      node --max-old-space-size=8192 (everything is held in memory)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,7 +20,7 @@ import { silentLogger } from '../functions/services.ts';
 import { anchorRecords, createLedgersealClient, unwrap, verifyRecord, waitForProofs } from '../sdk/src/client/index.ts';
 import { fmt, printTable } from './_table.ts';
 
-const N = Number(process.env.LEDGERSEAL_BENCH_RECORDS ?? 1_000_000);
+const N = Number(process.env.LEDGERSEAL_BENCH_RECORDS ?? 200_000);
 
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ledgerseal-bench-client-'));
