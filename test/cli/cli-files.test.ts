@@ -160,6 +160,20 @@ describe('ledgerseal on a CSV file', () => {
     writeFileSync(log, text);
   });
 
+  it('audit with the service down: proofs verified offline with --validators, else exit 7 (rows alone prove nothing)', async () => {
+    const setFile = join(dir, 'validators-offline.json');
+    writeFileSync(setFile, JSON.stringify(svc.validators));
+    const down = { ...svc.env, LEDGERSEAL_URL: 'http://127.0.0.1:9' };
+    const offline = await cli(args('audit', '--json', '--validators', setFile), down);
+    expect(offline.code, offline.stderr).toBe(0);
+    expect(offline.json().proofs).toMatchObject({ verified: 2, unverified: 0, failed: [] });
+    expect(offline.json().errors.join(' ')).toMatch(/latest checkpoint not fetched/);
+    const noTrust = await cli(args('audit', '--json'), down);
+    expect(noTrust.code).toBe(7);
+    expect(noTrust.json().proofs).toMatchObject({ verified: 0, unverified: 2, trust: 'none' });
+    expect(noTrust.stderr).toMatch(/2 batch proofs were not verified/);
+  }, 60_000);
+
   it('clear errors: missing key column, duplicate key, no blinding key, service down', async () => {
     const noCol = await cli(['backfill', file, '--key', 'parcelid', '--quiet'], svc.env);
     expect(noCol.code).toBe(8);

@@ -305,6 +305,8 @@ export interface AuditResult {
     failed: { batch: string; check: string; detail: string }[];
     checkpoint: { origin: string; size: number; root: string; signers: string[] } | null;
     trust: string;
+    /** Batches whose proof could not be verified for want of a trusted validator set (service unreachable, no --validators). */
+    unverified: number;
   };
   errors: string[];
   seconds: number;
@@ -341,7 +343,7 @@ export async function audit(store: ReceiptStore, opts: AuditOptions): Promise<Au
   const res: AuditResult = {
     dataset: ds.name, source: ds.source, receipts: ds.location, checked: 0, unchanged: 0, deletedAnchored: 0, altered: [], deleted: [], added: [], unproven: [],
     receiptsCheck: { chunks: chunks.length, chunksMismatched: [], batches: 0, batchesMismatched: [] },
-    proofs: { batches: 0, verified: 0, pending: 0, unsubmittedRows: 0, failed: [], checkpoint: null, trust: 'none' },
+    proofs: { batches: 0, verified: 0, pending: 0, unsubmittedRows: 0, failed: [], checkpoint: null, trust: 'none', unverified: 0 },
     errors, seconds: 0,
   };
   const place = (seq: number, key: string[], version: number, digest: string): void => {
@@ -472,7 +474,10 @@ export async function audit(store: ReceiptStore, opts: AuditOptions): Promise<Au
         errors.push(`batch ${b.id}: not extended to size ${latest.size}: ${errorText(e)}`);
       }
     }
-    if (trust === null) continue;
+    if (trust === null) {
+      res.proofs.unverified++;
+      continue;
+    }
     const v = verifyProof(proof, { validators: trust });
     if (!v.ok) {
       res.proofs.failed.push({ batch: b.id, check: v.failed, detail: v.detail });

@@ -293,7 +293,14 @@ async function cmdAudit(args: string[], env: Record<string, string | undefined>)
         `${a.proofs.checkpoint ? ` against checkpoint size ${a.proofs.checkpoint.size} of ${a.proofs.checkpoint.origin}` : ''}; trust: ${a.proofs.trust}`);
       for (const e of a.errors) out(`  note: ${e}`);
     }
-    return auditChanged(a) ? EXIT.changed : EXIT.ok;
+    if (auditChanged(a)) return EXIT.changed;
+    if (a.proofs.unverified > 0) {
+      // The rows match their receipts, but that alone proves nothing to a third party: say so, and do not exit 0.
+      io.stderr.write(`ledgerseal: the rows match their receipts, but ${a.proofs.unverified} batch proofs were not verified: no validator set ` +
+        '(the service is unreachable and no --validators <file> was given)\n');
+      return EXIT.service;
+    }
+    return EXIT.ok;
   } finally {
     await store.close();
   }
