@@ -443,6 +443,29 @@ function verified(doc: ProofDocument, header: BlockHeader, cp: Checkpoint, detai
   };
 }
 
+/** Checks 1-7 of docs/protocol.md 6.2, in order: everything but the signatures or the publication. */
+function checkThroughCalendar(proof: unknown, options: VerifyProofOptions, trust: ProofTrust): { doc: ProofDocument; header: BlockHeader; cp: Checkpoint } {
+  const doc = checkFormat(proof);
+  checkAnchor(doc, options);
+  const chainRoot = foldChain(doc);
+  const header = checkBlock(doc);
+  checkRoundRoot(doc, header, chainRoot);
+  const cp = checkCheckpoint(doc, trust);
+  checkCalendarInclusion(doc, header, cp);
+  return { doc, header, cp };
+}
+
+/** Run checks; a failed check (or a parse error) becomes the result naming it, never an exception. */
+function asVerdict(run: () => ProofResult): ProofResult {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof CheckFailed) return { ok: false, failed: e.check, detail: e.message };
+    if (e instanceof LedgersealError) return { ok: false, failed: 'format', detail: e.message };
+    throw e;
+  }
+}
+
 /**
  * Verify a proof document against trusted validators or publications, running
  * each check of docs/protocol.md 6.2 in order. Never throws for a bad proof:
@@ -454,14 +477,8 @@ export function verifyProof(proof: unknown, trust: ProofTrust, options: VerifyPr
   }
   // Trust material first: an invalid validator set throws (MALFORMED_VALIDATOR_SET), it is no verdict on the proof.
   const trusted = isObject(trust) && 'validators' in trust ? trustedSet(trust.validators) : undefined;
-  try {
-    const doc = checkFormat(proof);
-    checkAnchor(doc, options);
-    const chainRoot = foldChain(doc);
-    const header = checkBlock(doc);
-    checkRoundRoot(doc, header, chainRoot);
-    const cp = checkCheckpoint(doc, trusted ? { validators: trusted.set, origin: trust.origin } : trust);
-    checkCalendarInclusion(doc, header, cp);
+  return asVerdict(() => {
+    const { doc, header, cp } = checkThroughCalendar(proof, options, trusted ? { validators: trusted.set, origin: trust.origin } : trust);
     if (trusted === undefined) {
       checkPublication(cp, (trust as { publication: TrustedPublication | TrustedPublication[] }).publication);
       const detail = `anchor included in block ${header.height} under the published calendar root of size ${cp.size}; ` +
@@ -478,11 +495,7 @@ export function verifyProof(proof: unknown, trust: ProofTrust, options: VerifyPr
     result.signers = a.signers;
     result.timeAttestedBy = a.timeAttestedBy;
     return result;
-  } catch (e) {
-    if (e instanceof CheckFailed) return { ok: false, failed: e.check, detail: e.message };
-    if (e instanceof LedgersealError) return { ok: false, failed: 'format', detail: e.message };
-    throw e;
-  }
+  });
 }
 
 /**
@@ -514,23 +527,13 @@ export function extendProof(proof: unknown, extension: { calendar: { size: numbe
  * are verifyProof with `{ validators }` and with `{ publication }`). `time` is null.
  */
 export function checkProofConsistency(proof: unknown, options: VerifyProofOptions & { origin?: string } = {}): ProofResult {
-  try {
-    const doc = checkFormat(proof);
-    checkAnchor(doc, options);
-    const chainRoot = foldChain(doc);
-    const header = checkBlock(doc);
-    checkRoundRoot(doc, header, chainRoot);
+  return asVerdict(() => {
     const trust: ProofTrust = options.origin !== undefined ? { publication: [], origin: options.origin } : { publication: [] };
-    const cp = checkCheckpoint(doc, trust);
-    checkCalendarInclusion(doc, header, cp);
+    const { doc, header, cp } = checkThroughCalendar(proof, options, trust);
     const detail = `internally consistent: anchor included in block ${header.height}, calendar size ${cp.size}; ` +
       'no signature or publication was checked, so this proves nothing about time';
     return verified(doc, header, cp, detail, null);
-  } catch (e) {
-    if (e instanceof CheckFailed) return { ok: false, failed: e.check, detail: e.message };
-    if (e instanceof LedgersealError) return { ok: false, failed: 'format', detail: e.message };
-    throw e;
-  }
+  });
 }
 
 /** One aggregation step below an existing proof, as bytes or hex. */

@@ -27,6 +27,7 @@ import {
   equalBytes,
   extendProof,
   MerkleTree,
+  parseBlockHeader,
   parseCheckpoint,
   parseNote,
   parseProof,
@@ -468,8 +469,7 @@ export async function audit(store: ReceiptStore, opts: AuditOptions): Promise<Au
     }
     if (latest && latest.size > proof.calendar.size && opts.service) {
       try {
-        const height = Number(/^height (\d+)$/m.exec(proof.block)?.[1] ?? NaN);
-        proof = extendProof(proof, await opts.service.extension(height, latest.size));
+        proof = extendProof(proof, await opts.service.extension(parseBlockHeader(proof.block).height, latest.size));
       } catch (e) {
         errors.push(`batch ${b.id}: not extended to size ${latest.size}: ${errorText(e)}`);
       }

@@ -20,7 +20,7 @@ import { CliError, EXIT, errorText, usage } from './errors.ts';
 import { htmlReport, markdownReport } from './report.ts';
 import { openFileSource } from './receipts/files.ts';
 import type { ReceiptStore } from './receipts/store.ts';
-import { createService, type Service } from './service.ts';
+import { createService, type Service, unreachable } from './service.ts';
 
 export const VERSION = '0.1.0';
 
@@ -391,7 +391,14 @@ async function cmdVerify(args: string[], env: Record<string, string | undefined>
       if (!set) {
         const url = env.LEDGERSEAL_URL;
         if (!url) usage('level quorum needs --validators <file> (or LEDGERSEAL_URL to fetch the set, online)');
-        set = parseValidatorSet(await (await fetch(`${url.replace(/\/+$/, '')}/v1/validators`)).json());
+        const base = url.replace(/\/+$/, '');
+        let body: unknown;
+        try {
+          body = await (await fetch(`${base}/v1/validators`)).json();
+        } catch (e) {
+          throw unreachable(base, e, 'reading the validator set');
+        }
+        set = parseValidatorSet(body);
       }
       r = verifyProof(proof, { validators: set, ...(o.origin !== undefined ? { origin: o.origin } : {}) }, { record, mask });
       if (!r.ok) failedLevel = r.failed === 'quorum' ? 'quorum' : 'internal';
