@@ -121,8 +121,10 @@ export interface WebhookMessage {
   eventTime: Timestamp;
   createdAt: Timestamp;
   status: MessageStatus;
-  /** Attempts made so far. */
+  /** Attempts made so far, manual ones included. */
   attempts: number;
+  /** Attempts made on the retry schedule (the position in it); manual resends do not count. */
+  scheduledAttempts: number;
   /** When the next attempt is due (status 'pending'). */
   nextAttemptAt?: Timestamp;
   deliveredAt?: Timestamp;
@@ -144,6 +146,8 @@ export interface DueEntry {
   dueAt: Timestamp;
   endpointId: string;
   msgId: string;
+  /** A resend asked for through the API: attempted once whatever the message's state, off the schedule. */
+  manual?: boolean;
 }
 
 export interface MessageKey {
