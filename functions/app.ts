@@ -27,6 +27,8 @@ import { requestLog } from './api/request-log.ts';
 import { type AppEnv, SECURITY_SCHEMES } from './api/schemas.ts';
 import { registerValidatorRoutes } from './api/validator.ts';
 import { registerVerifyRoutes } from './api/verify.ts';
+import { registerWebhookEvents } from './api/webhook-events.ts';
+import { registerWebhookRoutes } from './api/webhooks.ts';
 import type { Services } from './services.ts';
 
 export const API_VERSION = '1.0.0';
@@ -48,6 +50,7 @@ export const OPENAPI_OBJECT: Parameters<OpenAPIHono['getOpenAPI31Document']>[0] 
     { name: 'anchors', description: 'Submit hashes and fetch their proofs (agency key)' },
     { name: 'verify', description: 'Server-side proof verification (public)' },
     { name: 'ledger', description: 'The public calendar: checkpoints, blocks, proofs, validators, publications' },
+    { name: 'webhooks', description: 'Webhook endpoints, messages and attempts (agency key); the events are in the `webhooks` section' },
     { name: 'agencies', description: 'Agencies and API keys (admin key)' },
     { name: 'validator', description: 'The validator protocol (coordinator key)' },
     { name: 'health', description: 'Health check' },
@@ -82,6 +85,8 @@ export function createApp(services: Services): LedgersealApp {
   registerAnchorRoutes(app, services, limiter);
   registerVerifyRoutes(app, services);
   registerLedgerRoutes(app, services);
+  registerWebhookRoutes(app, services, limiter);
+  registerWebhookEvents(app);
   registerAgencyRoutes(app, services, limiter);
   registerValidatorRoutes(app, services, limiter);
   registerHealthRoutes(app, services);

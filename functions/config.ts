@@ -25,6 +25,16 @@
  * | LEDGERSEAL_SIGN_TIMEOUT_MS            | (unset: grows with the round) | how long the coordinator waits for each validator; 100..600000 |
  * | LEDGERSEAL_MAX_CLOCK_SKEW_MS          | 60000                      | a validator refuses a header time further than this in its own future; 1000..3600000 |
  * | LEDGERSEAL_PUBLICATION_INTERVAL_MS    | 86400000 (a day)           | how often the latest checkpoint is published; 1000.. |
+ * | LEDGERSEAL_PUBLIC_URL                 | (unset: links are paths)   | the API's public base URL, used in links inside webhook payloads |
+ * | LEDGERSEAL_WEBHOOK_SECRET_KEYS        | (unset: endpoints cannot be created) | `<id>:<base64 of 32 bytes>`, comma-separated: keys that encrypt endpoint secrets at rest; the first seals new ones |
+ * | LEDGERSEAL_WEBHOOK_RETRY_SCHEDULE     | `5,300,1800,7200,18000,36000,36000` | seconds before each retry after the first attempt (Standard Webhooks schedule), jittered by up to 20 % |
+ * | LEDGERSEAL_WEBHOOK_TIMEOUT_MS         | 15000                      | one attempt, connection to the last byte read; 100..60000 |
+ * | LEDGERSEAL_WEBHOOK_DISABLE_AFTER_MS   | 432000000 (5 days)         | an endpoint failing continuously this long is disabled |
+ * | LEDGERSEAL_WEBHOOK_RETENTION_MS       | 2592000000 (30 days)       | payloads, messages and attempts are kept this long |
+ * | LEDGERSEAL_WEBHOOK_ROTATION_GRACE_MS  | 86400000 (24 h)            | after a secret rotation the old secret keeps signing this long |
+ * | LEDGERSEAL_WEBHOOK_POLL_MS            | 1000                       | how often the worker looks for work when nothing woke it; 10..60000 |
+ * | LEDGERSEAL_WEBHOOK_CONCURRENCY        | 128                        | attempts in flight at once; 1..4096 |
+ * | LEDGERSEAL_WEBHOOK_ENDPOINT_CONCURRENCY | 16                       | attempts in flight to one endpoint; 1..1024 |
  *
  * The local runner (`npm start`) reads four more (loadLocalConfig):
  *
@@ -59,6 +69,25 @@ export interface Config {
   };
   maxClockSkewMs: number;
   publicationIntervalMs: number;
+  /** Public base URL of the API without a trailing slash, or null. */
+  publicUrl: string | null;
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** Keys that seal endpoint secrets; the first seals new ones. Empty: webhooks cannot be configured. */
+  secretKeys: { id: string; key: Uint8Array }[];
+  /** Delay before retry n (after attempt n), in ms. */
+  retryScheduleMs: number[];
+  timeoutMs: number;
+  disableAfterMs: number;
+  retentionMs: number;
+  rotationGraceMs: number;
+  pollMs: number;
+  concurrency: number;
+  endpointConcurrency: number;
+  /** Loopback targets and http: allowed: the local runner only (never from the environment). */
+  allowLoopback: boolean;
 }
 
 /** What only the local runner reads. */
@@ -86,6 +115,14 @@ export const CONFIG_DEFAULTS = {
   cutoffLagMs: 0,
   maxClockSkewMs: 60_000,
   publicationIntervalMs: 24 * 60 * 60 * 1000,
+  webhookRetryScheduleSeconds: [5, 300, 1800, 7200, 18000, 36000, 36000],
+  webhookTimeoutMs: 15_000,
+  webhookDisableAfterMs: 5 * 24 * 3_600_000,
+  webhookRetentionMs: 30 * 24 * 3_600_000,
+  webhookRotationGraceMs: 24 * 3_600_000,
+  webhookPollMs: 1_000,
+  webhookConcurrency: 128,
+  webhookEndpointConcurrency: 16,
   port: 8787,
   host: '127.0.0.1',
   dataDir: '.data',
@@ -131,6 +168,62 @@ function reader(env: Env) {
   return { problems, str, int, optInt, hash };
 }
 
+type Reader = ReturnType<typeof reader>;
+
+function readWebhooks({ problems, str, int }: Reader): WebhookConfig {
+  const d = CONFIG_DEFAULTS;
+  const schedule = str('LEDGERSEAL_WEBHOOK_RETRY_SCHEDULE');
+  let retryScheduleMs = d.webhookRetryScheduleSeconds.map((s) => s * 1000);
+  if (schedule !== undefined) {
+    const parts = schedule.split(',').map((p) => p.trim());
+    if (parts.length > 20 || parts.some((p) => !/^[0-9]{1,6}(\.[0-9]{1,3})?$/.test(p))) {
+      problems.push('LEDGERSEAL_WEBHOOK_RETRY_SCHEDULE must be 1..20 comma-separated non-negative seconds (at most 3 decimals, each < 1000000)');
+    } else {
+      retryScheduleMs = parts.map((p) => Math.round(Number(p) * 1000));
+    }
+  }
+  const secretKeys: WebhookConfig['secretKeys'] = [];
+  const keys = str('LEDGERSEAL_WEBHOOK_SECRET_KEYS');
+  if (keys !== undefined) {
+    for (const entry of keys.split(',').map((k) => k.trim())) {
+      const m = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/]{43}=)$/.exec(entry);
+      if (!m || secretKeys.some((k) => k.id === m[1])) {
+        problems.push('LEDGERSEAL_WEBHOOK_SECRET_KEYS must be comma-separated `<id>:<base64 of 32 bytes>` with distinct ids (1..32 of A-Z a-z 0-9 _ -)');
+        break;
+      }
+      secretKeys.push({ id: m[1]!, key: new Uint8Array(Buffer.from(m[2]!, 'base64')) });
+    }
+  }
+  return {
+    secretKeys,
+    retryScheduleMs,
+    timeoutMs: int('LEDGERSEAL_WEBHOOK_TIMEOUT_MS', d.webhookTimeoutMs, 100, 60_000),
+    disableAfterMs: int('LEDGERSEAL_WEBHOOK_DISABLE_AFTER_MS', d.webhookDisableAfterMs, 0, 366 * 24 * 3_600_000),
+    retentionMs: int('LEDGERSEAL_WEBHOOK_RETENTION_MS', d.webhookRetentionMs, 60_000, 366 * 24 * 3_600_000),
+    rotationGraceMs: int('LEDGERSEAL_WEBHOOK_ROTATION_GRACE_MS', d.webhookRotationGraceMs, 0, 30 * 24 * 3_600_000),
+    pollMs: int('LEDGERSEAL_WEBHOOK_POLL_MS', d.webhookPollMs, 10, 60_000),
+    concurrency: int('LEDGERSEAL_WEBHOOK_CONCURRENCY', d.webhookConcurrency, 1, 4096),
+    endpointConcurrency: int('LEDGERSEAL_WEBHOOK_ENDPOINT_CONCURRENCY', d.webhookEndpointConcurrency, 1, 1024),
+    allowLoopback: false,
+  };
+}
+
+function readPublicUrl({ problems, str }: Reader): string | null {
+  const v = str('LEDGERSEAL_PUBLIC_URL');
+  if (v === undefined) return null;
+  let u: URL | undefined;
+  try {
+    u = new URL(v);
+  } catch {
+    // reported below
+  }
+  if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:') || u.search !== '' || u.hash !== '' || u.username !== '') {
+    problems.push('LEDGERSEAL_PUBLIC_URL must be an http(s) URL without query, fragment or credentials');
+    return null;
+  }
+  return u.href.replace(/\/+$/, '');
+}
+
 /** Read and validate the service configuration; throws ConfigError listing every invalid variable. */
 export function loadConfig(env: Env = globalThis.process?.env ?? {}): Config {
   const r = reader(env);
@@ -139,7 +232,8 @@ export function loadConfig(env: Env = globalThis.process?.env ?? {}): Config {
   return config;
 }
 
-function readConfig({ problems, str, int, optInt, hash }: ReturnType<typeof reader>): Config {
+function readConfig(r: Reader): Config {
+  const { problems, str, int, optInt, hash } = r;
   const d = CONFIG_DEFAULTS;
   const origin = str('LEDGERSEAL_ORIGIN') ?? d.origin;
   if (!ORIGIN_RE.test(origin)) problems.push('LEDGERSEAL_ORIGIN must be 1..255 printable ASCII characters without spaces');
@@ -167,6 +261,8 @@ function readConfig({ problems, str, int, optInt, hash }: ReturnType<typeof read
     },
     maxClockSkewMs: int('LEDGERSEAL_MAX_CLOCK_SKEW_MS', d.maxClockSkewMs, 1_000, 3_600_000),
     publicationIntervalMs: int('LEDGERSEAL_PUBLICATION_INTERVAL_MS', d.publicationIntervalMs, 1_000, 366 * 24 * 3_600_000),
+    publicUrl: readPublicUrl(r),
+    webhooks: readWebhooks(r),
   };
 }
 

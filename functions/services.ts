@@ -47,6 +47,8 @@ export interface Services {
   validator?: ValidatorService;
   clock: Clock;
   log: Logger;
+  /** The webhook delivery worker of this process, told when the API queues a message (test, resend, recover). */
+  webhooks?: { wake(): void };
   /** Set by the platform adapter; without it every client shares one rate-limit bucket on public routes. */
   clientAddress?: ClientAddress;
 }

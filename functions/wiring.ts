@@ -15,6 +15,8 @@ import { httpValidator, type HttpValidatorOptions, inProcessValidator, type Vali
 import { Validator } from './ledger/validator.ts';
 import { type ClientAddress, type Clock, type Logger, type Services, silentLogger, systemClock } from './services.ts';
 import type { Store } from './store/port.ts';
+import { createSender, type Sender } from './webhooks/http-send.ts';
+import { WebhookWorker } from './webhooks/worker.ts';
 
 export interface WiringInput {
   config: Config;
@@ -33,6 +35,8 @@ export interface WiringInput {
   clientAddress?: ClientAddress;
   /** Test hook: timers of the coordinator (sign timeouts, quorum grace). */
   timers?: Timers;
+  /** Test hook: how webhooks are sent (default: HTTP with the configured target policy). */
+  webhookSender?: Sender;
 }
 
 export interface Ledger {
@@ -49,6 +53,10 @@ export interface Ledger {
   round(): Promise<RoundOutcome>;
   /** One run of the publication job; a new publication is logged. */
   publish(): Promise<PublicationOutcome>;
+  /** The webhook delivery worker (start() it in long-running processes, drain() it per scheduled run). */
+  webhooks: WebhookWorker;
+  /** Stop the webhook worker (waiting for attempts in flight) and close its connections. */
+  close(): Promise<void>;
 }
 
 const ms = (x: number): number => Math.round(x * 10) / 10;
@@ -90,6 +98,9 @@ export function wire(input: WiringInput): Ledger {
     ...(signEndpoint ? { validator: signEndpoint } : {}),
     ...(input.clientAddress ? { clientAddress: input.clientAddress } : {}),
   };
+  const sender = input.webhookSender ?? createSender({ policy: { allowLoopback: config.webhooks.allowLoopback, allowHttp: config.webhooks.allowLoopback } });
+  const webhooks = new WebhookWorker({ store, config: config.webhooks, origin: config.origin, publicUrl: config.publicUrl, sender, clock, log });
+  services.webhooks = webhooks;
   const app = createApp(services);
 
   const roundDeps: RoundDeps = {
@@ -135,14 +146,23 @@ export function wire(input: WiringInput): Ledger {
         };
         if (outcome.status === 'finalized') log.info(line);
         else log.warn(line);
+        webhooks.wake(); // events were written: finalized round, faults, quarantines
       }
       return outcome;
     },
     async publish() {
       const r = await runPublication({ store, validatorSet, intervalMs: config.publicationIntervalMs, now });
-      if (r.status === 'published') log.info({ msg: 'publication', size: r.publication.size, code: r.publication.code });
+      if (r.status === 'published') {
+        log.info({ msg: 'publication', size: r.publication.size, code: r.publication.code });
+        webhooks.wake();
+      }
       if (r.status === 'no-quorum') log.error({ msg: 'publication refused', size: r.size, detail: r.detail });
       return r;
+    },
+    webhooks,
+    async close() {
+      await webhooks.stop();
+      if (!input.webhookSender) sender.close();
     },
   };
 }

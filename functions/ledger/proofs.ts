@@ -97,7 +97,7 @@ async function agencyBatch(store: Store, batchId: string, agencyId: string): Pro
  * served (docs/protocol.md 7.6). Placement is read consistently, in one read with
  * the quarantine record: a stale miss would report a confirmed batch as pending.
  */
-async function batchRootProof(store: Store, origin: string, batch: Batch): Promise<ProofDocument | null> {
+export async function batchRootProof(store: Store, origin: string, batch: Batch): Promise<ProofDocument | null> {
   const { placement, quarantine } = await store.getBatchState(batch.id);
   if (!placement) {
     if (quarantine) serviceFail('UNREADABLE_BATCH', `batch ${batch.id} was left out of every round on ${quarantine.at}: ${quarantine.reason}`);

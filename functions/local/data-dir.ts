@@ -5,12 +5,15 @@
  *   ledger.json        the ledger's origin and on-disk format, fixed for life
  *   admin-key.sha256   the admin token's SHA-256 (never the token), 0600
  *   keys/<name>.key    validator signer keys, 0600 (ledger/keys.ts)
+ *   webhook-key        the key that seals webhook endpoint secrets, 0600
+ *                      (`local:<base64>`; LEDGERSEAL_WEBHOOK_SECRET_KEYS overrides)
  *   dynamo/            dynalite's LevelDB files
  *
  * Everything here is checked before the store is opened, so a second
  * `npm start` on a directory in use, or a ledger of another origin or format,
  * stops with a sentence that says so instead of a LevelDB error.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateAdminToken, hashToken } from '../api/auth.ts';
@@ -104,4 +107,22 @@ export function adminKey(dir: string, configured: string | null): { hash: string
 
 export function ensureDataDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+/**
+ * The local runner's webhook sealing key: read from the data dir, created on
+ * first start. Losing it makes the stored endpoint secrets unusable (rotate them).
+ */
+export function webhookSealingKey(dir: string): { id: string; key: Uint8Array } {
+  const file = join(dir, 'webhook-key');
+  if (!existsSync(file)) {
+    try {
+      writeFileSync(file, `local:${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  const m = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/]{43}=)$/.exec(readFileSync(file, 'utf8').trim());
+  if (!m) throw new DataDirError(`${file} is not \`<id>:<base64 of 32 bytes>\``);
+  return { id: m[1]!, key: new Uint8Array(Buffer.from(m[2]!, 'base64')) };
 }

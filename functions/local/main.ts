@@ -15,6 +15,8 @@ async function main(): Promise<void> {
     `  origin:     ${runner.origin}`,
     `  data dir:   ${runner.dataDir}`,
     `  rounds:     every ${config.rounds.intervalMs} ms, validators: ${validatorSet.validators.map((v) => v.name).join(', ')}`,
+    '  webhooks:   worker running; LOCAL MODE allows http:// and loopback (127.0.0.1, ::1, localhost) targets,',
+    '              which a deployed service refuses; private and metadata addresses stay refused',
   ];
   if (runner.generatedAdminKey) {
     lines.push(`  admin key:  ${runner.generatedAdminKey}`, '              (shown once: only its hash is kept; set LEDGERSEAL_ADMIN_KEY to choose your own)');

@@ -15,7 +15,7 @@ import { DynamoStore } from '../store/dynamo-store.ts';
 import { createDynamoClient, startDynalite } from '../store/dynalite.ts';
 import { ensureTable } from '../store/table.ts';
 import { type Ledger, wire } from '../wiring.ts';
-import { adminKey, checkLedgerFile, ensureDataDir, lockDataDir } from './data-dir.ts';
+import { adminKey, checkLedgerFile, ensureDataDir, lockDataDir, webhookSealingKey } from './data-dir.ts';
 import { listen, socketAddress } from './node-server.ts';
 import { startLoop, type Loop } from './scheduler.ts';
 
@@ -44,7 +44,9 @@ export async function startLocal(env: Env = process.env, log: Logger = jsonLogge
   };
   try {
     const admin = adminKey(dataDir, local.adminKey);
-    const config = { ...loaded, adminKeyHash: admin.hash };
+    // The local runner allows loopback and http webhook targets (its banner says so); the sealing key lives in the data dir.
+    const secretKeys = loaded.webhooks.secretKeys.length > 0 ? loaded.webhooks.secretKeys : [webhookSealingKey(dataDir)];
+    const config = { ...loaded, adminKeyHash: admin.hash, webhooks: { ...loaded.webhooks, allowLoopback: true, secretKeys } };
     checkLedgerFile(dataDir, config.origin, TABLE_NAME);
 
     const engine = await startDynalite({ path: join(dataDir, 'dynamo') });
@@ -61,6 +63,7 @@ export async function startLocal(env: Env = process.env, log: Logger = jsonLogge
       log,
       clientAddress: socketAddress,
     });
+    cleanup.push(() => ledger.close());
 
     let server: ServerType;
     let url: string;
@@ -70,9 +73,11 @@ export async function startLocal(env: Env = process.env, log: Logger = jsonLogge
       throw new Error(`cannot listen on ${local.host}:${local.port}: ${e instanceof Error ? e.message : String(e)}`);
     }
     admin.persist();
+    if (config.publicUrl === null) ledger.webhooks.publicUrl = url; // links in payloads point here
 
     const onError = (what: string) => (e: unknown) => log.error({ msg: `${what} failed`, error: e instanceof Error ? e.message : String(e) });
     const rounds: Loop = startLoop(config.rounds.intervalMs, async () => void (await ledger.round()), onError('round'));
+    ledger.webhooks.start();
     const publications: Loop = startLoop(Math.min(60_000, config.publicationIntervalMs), async () => void (await ledger.publish()), onError('publication'));
 
     let closed: Promise<void> | undefined;

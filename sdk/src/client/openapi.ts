@@ -199,6 +199,213 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The agency's endpoints */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /** Register an endpoint; the answer carries its signing secret, once */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One endpoint */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /** Delete an endpoint (its queued messages are dropped) */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /** Change the URL, the event types or the description (null removes the last two) */
+        patch: operations["updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop sending to an endpoint (its queued messages fail) */
+        post: operations["disableWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send to an endpoint again (use recover for what failed meanwhile) */
+        post: operations["enableWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret; the previous one keeps signing during the grace period */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send an endpoint.test event now */
+        post: operations["testWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Messages of an endpoint, newest first */
+        get: operations["listWebhookMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/messages/{msgId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One message with its payload and recent attempts */
+        get: operations["getWebhookMessage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/messages/{msgId}/attempts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every attempt of one message, newest first */
+        get: operations["listWebhookMessageAttempts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/attempts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every attempt to an endpoint, newest first */
+        get: operations["listWebhookAttempts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/messages/{msgId}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Attempt one message again now (same webhook-id, same body) */
+        post: operations["resendWebhookMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Attempt again every failed message of events since a time */
+        post: operations["recoverWebhookMessages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/agencies": {
         parameters: {
             query?: never;
@@ -286,9 +493,360 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "anchor.confirmed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A batch's anchors are confirmed: their ids, record keys and proofs (or a link when over 20 kB)
+         * @description Signed per Standard Webhooks 1.0 (docs/protocol.md 9). Answer 2xx within the timeout (15 s by default); anything else is retried.
+         */
+        post: operations["webhook_anchor_confirmed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "batch.confirmed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A batch is confirmed: its root and the proof of the root
+         * @description Signed per Standard Webhooks 1.0 (docs/protocol.md 9). Answer 2xx within the timeout (15 s by default); anything else is retried.
+         */
+        post: operations["webhook_batch_confirmed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "round.finalized": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A round was co-signed by a quorum and appended to the calendar
+         * @description Signed per Standard Webhooks 1.0 (docs/protocol.md 9). Answer 2xx within the timeout (15 s by default); anything else is retried.
+         */
+        post: operations["webhook_round_finalized"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "checkpoint.published": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new signed checkpoint of the calendar
+         * @description Signed per Standard Webhooks 1.0 (docs/protocol.md 9). Answer 2xx within the timeout (15 s by default); anything else is retried.
+         */
+        post: operations["webhook_checkpoint_published"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "publication.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A checkpoint was published (the publication code for print)
+         * @description Signed per Standard Webhooks 1.0 (docs/protocol.md 9). Answer 2xx within the timeout (15 s by default); anything else is retried.
+         */
+        post: operations["webhook_publication_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "validator.fault": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A validator timed out, was unreachable, refused, signed badly or equivocated
+         * @description Signed per Standard Webhooks 1.0 (docs/protocol.md 9). Answer 2xx within the timeout (15 s by default); anything else is retried.
+         */
+        post: operations["webhook_validator_fault"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "batch.quarantined": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * One of the agency's pending batches was left out of every round
+         * @description Signed per Standard Webhooks 1.0 (docs/protocol.md 9). Answer 2xx within the timeout (15 s by default); anything else is retried.
+         */
+        post: operations["webhook_batch_quarantined"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "endpoint.disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * One of the agency's endpoints was disabled (sent to its other endpoints)
+         * @description Signed per Standard Webhooks 1.0 (docs/protocol.md 9). Answer 2xx within the timeout (15 s by default); anything else is retried.
+         */
+        post: operations["webhook_endpoint_disabled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "endpoint.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A test event, on request
+         * @description Signed per Standard Webhooks 1.0 (docs/protocol.md 9). Answer 2xx within the timeout (15 s by default); anything else is retried.
+         */
+        post: operations["webhook_endpoint_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
+        AnchorConfirmedEvent: {
+            /** @enum {string} */
+            type: "anchor.confirmed";
+            timestamp: components["schemas"]["Timestamp"];
+            data: components["schemas"]["AnchorConfirmedData"];
+        };
+        /**
+         * @description When the event happened (not the delivery attempt)
+         * @example 2026-11-22T04:32:16.123Z
+         */
+        Timestamp: string;
+        AnchorConfirmedData: {
+            batchId: string;
+            /** @description Block (round) height */
+            height: number;
+            /** @description Position of the batch in the round tree */
+            roundIndex: number;
+            anchors: components["schemas"]["AnchorRange"];
+            /** @description Every anchor of the batch with its record key and, when `proofsIncluded`, its proof. Left out when even the list without proofs would make the payload exceed 20 kB: fetch `batchUrl` */
+            items?: components["schemas"]["ConfirmedAnchor"][];
+            proofsIncluded: boolean;
+            /** @description GET /v1/batches/{id}?include=anchors (agency key): the batch proof and anchors, from which every anchor proof is derived. Absolute when the service knows its public URL (LEDGERSEAL_PUBLIC_URL), else a path */
+            batchUrl: string;
+        };
+        /** @description Anchor ids `<batchId>.0` .. `<batchId>.<count - 1>` */
+        AnchorRange: {
+            first: string;
+            last: string;
+            count: number;
+        };
+        ConfirmedAnchor: {
+            id: string;
+            hash: components["schemas"]["Hash"];
+            recordKey?: string;
+            proof?: components["schemas"]["ProofDocument"];
+        };
+        /**
+         * @description A SHA-256 hash: 64 lowercase hex characters
+         * @example aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+         */
+        Hash: string;
+        /** @description Present when `proofsIncluded` is true */
+        ProofDocument: {
+            /** @enum {string} */
+            format: "ledgerseal-proof/v1";
+            anchor: components["schemas"]["Hash"];
+            chain: {
+                index: number;
+                size: number;
+                path: components["schemas"]["Hash"][];
+            }[];
+            /** @description The block header text (docs/protocol.md 4.5) */
+            block: string;
+            calendar: {
+                size: number;
+                path: components["schemas"]["Hash"][];
+            };
+            /** @description Signed note of the checkpoint whose size is calendar.size */
+            checkpoint: string;
+        };
+        BatchConfirmedEvent: {
+            /** @enum {string} */
+            type: "batch.confirmed";
+            timestamp: components["schemas"]["Timestamp"];
+            data: components["schemas"]["BatchConfirmedData"];
+        };
+        BatchConfirmedData: {
+            batchId: string;
+            height: number;
+            roundIndex: number;
+            anchors: components["schemas"]["AnchorRange"];
+            root: components["schemas"]["Hash"] & unknown;
+            proof: components["schemas"]["ProofDocument"] & unknown;
+            /** @description GET /v1/batches/{id}?include=anchors (agency key): the batch proof and anchors, from which every anchor proof is derived. Absolute when the service knows its public URL (LEDGERSEAL_PUBLIC_URL), else a path */
+            batchUrl: string;
+        };
+        RoundFinalizedEvent: {
+            /** @enum {string} */
+            type: "round.finalized";
+            timestamp: components["schemas"]["Timestamp"];
+            data: components["schemas"]["RoundFinalizedData"];
+        };
+        RoundFinalizedData: {
+            height: number;
+            time: components["schemas"]["Timestamp"] & unknown;
+            proposalId: string;
+            /** @description Batches in the round */
+            roundSize: number;
+            anchors: number;
+            roundRoot: components["schemas"]["Hash"];
+            calendarSize: number;
+            signers: string[];
+        };
+        CheckpointPublishedEvent: {
+            /** @enum {string} */
+            type: "checkpoint.published";
+            timestamp: components["schemas"]["Timestamp"];
+            data: components["schemas"]["CheckpointPublishedData"];
+        };
+        CheckpointPublishedData: {
+            size: number;
+            root: components["schemas"]["Hash"];
+            /** @description The signed note (C2SP tlog-checkpoint) */
+            checkpoint: string;
+        };
+        PublicationCreatedEvent: {
+            /** @enum {string} */
+            type: "publication.created";
+            timestamp: components["schemas"]["Timestamp"];
+            data: components["schemas"]["PublicationCreatedData"];
+        };
+        PublicationCreatedData: {
+            size: number;
+            root: components["schemas"]["Hash"];
+            code: string;
+            checkpoint: string;
+            publishedAt: components["schemas"]["Timestamp"] & unknown;
+        };
+        ValidatorFaultEvent: {
+            /** @enum {string} */
+            type: "validator.fault";
+            timestamp: components["schemas"]["Timestamp"];
+            data: components["schemas"]["ValidatorFaultData"];
+        };
+        ValidatorFaultData: {
+            validator: string;
+            /** @enum {string} */
+            reason: "timeout" | "unreachable" | "refused" | "bad-signature" | "equivocation";
+            height: number;
+            detail: string;
+        };
+        BatchQuarantinedEvent: {
+            /** @enum {string} */
+            type: "batch.quarantined";
+            timestamp: components["schemas"]["Timestamp"];
+            data: components["schemas"]["BatchQuarantinedData"];
+        };
+        /** @description A pending batch could not be read or rechecked: it is left out of every round */
+        BatchQuarantinedData: {
+            batchId: string;
+            reason: string;
+        };
+        EndpointDisabledEvent: {
+            /** @enum {string} */
+            type: "endpoint.disabled";
+            timestamp: components["schemas"]["Timestamp"];
+            data: components["schemas"]["EndpointDisabledData"];
+        };
+        EndpointDisabledData: {
+            endpointId: string;
+            url: string;
+            /**
+             * @description `failing`: every attempt failed for the disable period; `gone`: the endpoint answered 410
+             * @enum {string}
+             */
+            reason: "failing" | "gone";
+            failingSince?: components["schemas"]["Timestamp"] & unknown;
+            disabledAt: components["schemas"]["Timestamp"] & unknown;
+        };
+        EndpointTestEvent: {
+            /** @enum {string} */
+            type: "endpoint.test";
+            timestamp: components["schemas"]["Timestamp"];
+            data: components["schemas"]["EndpointTestData"];
+        };
+        /** @description Sent by POST /v1/webhook-endpoints/{id}/test */
+        EndpointTestData: {
+            endpointId: string;
+            message: string;
+        };
         SubmitAnchorsResponse: {
             /**
              * @description Time-sortable id of the batch (26 Crockford base32 characters)
@@ -304,11 +862,6 @@ export interface components {
             /** @enum {string} */
             status: "pending";
         };
-        /**
-         * @description A SHA-256 hash: 64 lowercase hex characters
-         * @example aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
-         */
-        Hash: string;
         /** @description RFC 9457 problem details */
         Problem: {
             /**
@@ -355,45 +908,21 @@ export interface components {
             id: string;
             hash: components["schemas"]["Hash"];
             status: components["schemas"]["AnchorStatus"];
-            proof?: components["schemas"]["ProofDocument"];
+            proof?: components["schemas"]["ProofDocument"] & unknown;
         };
         /** @enum {string} */
         AnchorStatus: "pending" | "confirmed";
-        /** @description Present once the anchor is confirmed */
-        ProofDocument: {
-            /** @enum {string} */
-            format: "ledgerseal-proof/v1";
-            anchor: components["schemas"]["Hash"];
-            chain: {
-                index: number;
-                size: number;
-                path: components["schemas"]["Hash"][];
-            }[];
-            /** @description The block header text (docs/protocol.md 4.5) */
-            block: string;
-            calendar: {
-                size: number;
-                path: components["schemas"]["Hash"][];
-            };
-            /** @description Signed note of the checkpoint whose size is calendar.size */
-            checkpoint: string;
-        };
         Batch: {
             id: string;
             /** @description Number of anchors in the batch */
             size: number;
             root: components["schemas"]["Hash"] & unknown;
-            arrivedAt: components["schemas"]["Timestamp"];
+            arrivedAt: components["schemas"]["Timestamp"] & unknown;
             status: components["schemas"]["AnchorStatus"];
             proof?: components["schemas"]["ProofDocument"] & unknown;
             /** @description The anchors in batch order, only with `include=anchors` */
             anchors?: components["schemas"]["Hash"][];
         };
-        /**
-         * @description RFC 3339 UTC time with milliseconds
-         * @example 2026-11-22T04:32:16.123Z
-         */
-        Timestamp: string;
         AnchorHistoryPage: {
             items: components["schemas"]["AnchorHistoryItem"][];
             /** @description Opaque pagination cursor: the nextCursor of the previous page */
@@ -402,7 +931,7 @@ export interface components {
         AnchorHistoryItem: {
             id: string;
             hash: components["schemas"]["Hash"];
-            arrivedAt: components["schemas"]["Timestamp"];
+            arrivedAt: components["schemas"]["Timestamp"] & unknown;
             status?: components["schemas"]["AnchorStatus"];
         };
         /** @description The SDK verifyProof result: ok true with what was proven, or ok false with the failed check */
@@ -463,7 +992,7 @@ export interface components {
             header: string;
             /** @description Signed note of the checkpoint of size height + 1 */
             checkpoint: string;
-            finalizedAt: components["schemas"]["Timestamp"];
+            finalizedAt: components["schemas"]["Timestamp"] & unknown;
         };
         BlockPage: {
             items: components["schemas"]["Block"][];
@@ -506,12 +1035,122 @@ export interface components {
             /** @description The publication code for print: 72 base32 characters in 12 groups of 6, encoding a version byte, the size, the root and a CRC-32 (docs/protocol.md, "Publication codes") */
             code: string;
             checkpoint: string;
-            publishedAt: components["schemas"]["Timestamp"];
+            publishedAt: components["schemas"]["Timestamp"] & unknown;
+        };
+        CreatedWebhookEndpoint: components["schemas"]["WebhookEndpoint"] & {
+            /** @description The signing secret `whsec_…`. Shown only in this response: store it now. */
+            secret: string;
+        };
+        WebhookEndpoint: {
+            id: string;
+            url: string;
+            description?: string;
+            /** @description Absent: every type */
+            eventTypes?: string[];
+            /** @enum {string} */
+            status: "enabled" | "disabled";
+            /** @description `failing`, `gone` (the endpoint answered 410) or `manual` */
+            disabledReason?: string;
+            disabledAt?: components["schemas"]["Timestamp"] & unknown;
+            failingSince?: components["schemas"]["Timestamp"] & unknown;
+            throttledUntil?: components["schemas"]["Timestamp"] & unknown;
+            previousSecretExpiresAt?: components["schemas"]["Timestamp"] & unknown;
+            createdAt: components["schemas"]["Timestamp"] & unknown;
+            updatedAt: components["schemas"]["Timestamp"] & unknown;
+        };
+        CreateWebhookEndpointRequest: {
+            /**
+             * @description https URL the events are POSTed to
+             * @example https://registry.example.gov/hooks/ledgerseal
+             */
+            url: string;
+            /** @description Event types sent to this endpoint; absent or null: every type */
+            eventTypes?: ("anchor.confirmed" | "batch.confirmed" | "round.finalized" | "checkpoint.published" | "publication.created" | "validator.fault" | "batch.quarantined" | "endpoint.disabled" | "endpoint.test")[];
+            description?: string;
+        };
+        WebhookEndpointList: {
+            items: components["schemas"]["WebhookEndpoint"][];
+        };
+        UpdateWebhookEndpointRequest: {
+            /**
+             * @description https URL the events are POSTed to
+             * @example https://registry.example.gov/hooks/ledgerseal
+             */
+            url?: string;
+            /** @description Event types sent to this endpoint; absent or null: every type */
+            eventTypes?: ("anchor.confirmed" | "batch.confirmed" | "round.finalized" | "checkpoint.published" | "publication.created" | "validator.fault" | "batch.quarantined" | "endpoint.disabled" | "endpoint.test")[] | null;
+            description?: string | null;
+        };
+        RotatedWebhookSecret: {
+            secret: string;
+            previousSecretExpiresAt: components["schemas"]["Timestamp"] & unknown;
+        };
+        WebhookTestQueued: {
+            msgId: string;
+        };
+        WebhookMessagePage: {
+            items: components["schemas"]["WebhookMessage"][];
+            /** @description Opaque pagination cursor: the nextCursor of the previous page */
+            nextCursor?: string;
+        };
+        WebhookMessage: {
+            /** @description The webhook-id header */
+            msgId: string;
+            eventId: string;
+            type: string;
+            eventTime: components["schemas"]["Timestamp"] & unknown;
+            createdAt: components["schemas"]["Timestamp"] & unknown;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            attempts: number;
+            nextAttemptAt?: components["schemas"]["Timestamp"] & unknown;
+            deliveredAt?: components["schemas"]["Timestamp"] & unknown;
+            /** @description The most recent attempts (at most 20), oldest first */
+            history: components["schemas"]["WebhookAttemptResult"][];
+        };
+        WebhookAttemptResult: {
+            at: components["schemas"]["Timestamp"] & unknown;
+            attempt: number;
+            /** @enum {string} */
+            trigger: "scheduled" | "manual";
+            /** @enum {string} */
+            outcome: "delivered" | "failed";
+            httpStatus?: number;
+            durationMs: number;
+            /** @description Why it failed without a useful status: timeout, connect, dns, tls, refused-target, endpoint disabled… */
+            error?: string;
+            /** @description The first 1,024 bytes of the response body */
+            responseExcerpt?: string;
+        };
+        WebhookMessageDetail: components["schemas"]["WebhookMessage"] & {
+            /** @description The body sent (until the retention period ends) */
+            payload?: unknown;
+        };
+        WebhookAttemptPage: {
+            items: components["schemas"]["WebhookAttempt"][];
+            /** @description Opaque pagination cursor: the nextCursor of the previous page */
+            nextCursor?: string;
+        };
+        WebhookAttempt: components["schemas"]["WebhookAttemptResult"] & {
+            msgId: string;
+            type: string;
+        };
+        WebhookResendQueued: {
+            msgId: string;
+        };
+        WebhookRecoverQueued: {
+            queued: number;
+            /** @description True when more than 10000 matched: call again */
+            truncated: boolean;
+        };
+        RecoverWebhookMessagesRequest: {
+            since: components["schemas"]["Timestamp"] & unknown;
+            until?: components["schemas"]["Timestamp"] & unknown;
         };
         CreatedAgency: {
             id: string;
             name: string;
-            createdAt: components["schemas"]["Timestamp"];
+            createdAt: components["schemas"]["Timestamp"] & unknown;
             keyId: string;
             apiKey: string;
         };
@@ -522,7 +1161,7 @@ export interface components {
             keyId: string;
             /** @description The bearer token `lsk_<keyId>_<secret>`. Shown only in this response: store it now. */
             apiKey: string;
-            createdAt: components["schemas"]["Timestamp"];
+            createdAt: components["schemas"]["Timestamp"] & unknown;
             label?: string;
         };
         CreateApiKeyRequest: {
@@ -533,8 +1172,8 @@ export interface components {
         };
         ApiKeyInfo: {
             keyId: string;
-            createdAt: components["schemas"]["Timestamp"];
-            revokedAt?: components["schemas"]["Timestamp"];
+            createdAt: components["schemas"]["Timestamp"] & unknown;
+            revokedAt?: components["schemas"]["Timestamp"] & unknown;
             label?: string;
         };
         SignResponse: {
@@ -567,7 +1206,7 @@ export interface components {
         Health: {
             /** @enum {string} */
             status: "ok";
-            time: components["schemas"]["Timestamp"];
+            time: components["schemas"]["Timestamp"] & unknown;
             origin: string;
             /** @description Height of the latest block, null before the first */
             height: number | null;
@@ -1323,6 +1962,1387 @@ export interface operations {
             };
         };
     };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointList"];
+                };
+            };
+            /** @description Problem `unauthorized` (types https://ledgerseal.dev/problems/<slug>) */
+            401: {
+                headers: {
+                    /** @description RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: remaining quota */
+                    RateLimit?: string;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: the quota policy */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint and its secret (shown only here) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookEndpoint"];
+                };
+            };
+            /** @description Problem `validation-error`, `malformed-json`, `webhook-target-refused` (types https://ledgerseal.dev/problems/<slug>) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unauthorized` (types https://ledgerseal.dev/problems/<slug>) */
+            401: {
+                headers: {
+                    /** @description RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `limit-exceeded` (types https://ledgerseal.dev/problems/<slug>) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `payload-too-large` (types https://ledgerseal.dev/problems/<slug>) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unsupported-media-type` (types https://ledgerseal.dev/problems/<slug>) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: remaining quota */
+                    RateLimit?: string;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: the quota policy */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unavailable` (types https://ledgerseal.dev/problems/<slug>) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Problem `validation-error` (types https://ledgerseal.dev/problems/<slug>) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unauthorized` (types https://ledgerseal.dev/problems/<slug>) */
+            401: {
+                headers: {
+                    /** @description RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `not-found` (types https://ledgerseal.dev/problems/<slug>) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: remaining quota */
+                    RateLimit?: string;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: the quota policy */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem `validation-error` (types https://ledgerseal.dev/problems/<slug>) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unauthorized` (types https://ledgerseal.dev/problems/<slug>) */
+            401: {
+                headers: {
+                    /** @description RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `not-found` (types https://ledgerseal.dev/problems/<slug>) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: remaining quota */
+                    RateLimit?: string;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: the quota policy */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Problem `validation-error`, `malformed-json`, `webhook-target-refused` (types https://ledgerseal.dev/problems/<slug>) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unauthorized` (types https://ledgerseal.dev/problems/<slug>) */
+            401: {
+                headers: {
+                    /** @description RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `not-found` (types https://ledgerseal.dev/problems/<slug>) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `payload-too-large` (types https://ledgerseal.dev/problems/<slug>) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unsupported-media-type` (types https://ledgerseal.dev/problems/<slug>) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: remaining quota */
+                    RateLimit?: string;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: the quota policy */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disableWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Problem `validation-error` (types https://ledgerseal.dev/problems/<slug>) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unauthorized` (types https://ledgerseal.dev/problems/<slug>) */
+            401: {
+                headers: {
+                    /** @description RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `not-found` (types https://ledgerseal.dev/problems/<slug>) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: remaining quota */
+                    RateLimit?: string;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: the quota policy */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enableWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Problem `validation-error` (types https://ledgerseal.dev/problems/<slug>) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unauthorized` (types https://ledgerseal.dev/problems/<slug>) */
+            401: {
+                headers: {
+                    /** @description RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `not-found` (types https://ledgerseal.dev/problems/<slug>) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: remaining quota */
+                    RateLimit?: string;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: the quota policy */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret (shown only here); until previousSecretExpiresAt every message carries both signatures */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedWebhookSecret"];
+                };
+            };
+            /** @description Problem `validation-error` (types https://ledgerseal.dev/problems/<slug>) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unauthorized` (types https://ledgerseal.dev/problems/<slug>) */
+            401: {
+                headers: {
+                    /** @description RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `not-found` (types https://ledgerseal.dev/problems/<slug>) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: remaining quota */
+                    RateLimit?: string;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: the quota policy */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unavailable` (types https://ledgerseal.dev/problems/<slug>) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    testWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued; its attempts appear under the message */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookTestQueued"];
+                };
+            };
+            /** @description Problem `validation-error` (types https://ledgerseal.dev/problems/<slug>) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unauthorized` (types https://ledgerseal.dev/problems/<slug>) */
+            401: {
+                headers: {
+                    /** @description RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `not-found` (types https://ledgerseal.dev/problems/<slug>) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `endpoint-disabled` (types https://ledgerseal.dev/problems/<slug>) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: remaining quota */
+                    RateLimit?: string;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: the quota policy */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookMessages: {
+        parameters: {
+            query?: {
+                status?: "pending" | "delivered" | "failed";
+                /** @description Only events at or after this time */
+                since?: components["schemas"]["Timestamp"] & unknown;
+                /** @description Page size, 1..100 */
+                limit?: number;
+                /** @description Opaque pagination cursor: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookMessagePage"];
+                };
+            };
+            /** @description Problem `validation-error` (types https://ledgerseal.dev/problems/<slug>) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unauthorized` (types https://ledgerseal.dev/problems/<slug>) */
+            401: {
+                headers: {
+                    /** @description RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `not-found` (types https://ledgerseal.dev/problems/<slug>) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: remaining quota */
+                    RateLimit?: string;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: the quota policy */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhookMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                msgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The message */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookMessageDetail"];
+                };
+            };
+            /** @description Problem `validation-error` (types https://ledgerseal.dev/problems/<slug>) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unauthorized` (types https://ledgerseal.dev/problems/<slug>) */
+            401: {
+                headers: {
+                    /** @description RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `not-found` (types https://ledgerseal.dev/problems/<slug>) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: remaining quota */
+                    RateLimit?: string;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: the quota policy */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookMessageAttempts: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1..100 */
+                limit?: number;
+                /** @description Opaque pagination cursor: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                msgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAttemptPage"];
+                };
+            };
+            /** @description Problem `validation-error` (types https://ledgerseal.dev/problems/<slug>) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unauthorized` (types https://ledgerseal.dev/problems/<slug>) */
+            401: {
+                headers: {
+                    /** @description RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `not-found` (types https://ledgerseal.dev/problems/<slug>) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: remaining quota */
+                    RateLimit?: string;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: the quota policy */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookAttempts: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1..100 */
+                limit?: number;
+                /** @description Opaque pagination cursor: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["WebhookAttempt"][];
+                        /** @description Opaque pagination cursor: the nextCursor of the previous page */
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description Problem `validation-error` (types https://ledgerseal.dev/problems/<slug>) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unauthorized` (types https://ledgerseal.dev/problems/<slug>) */
+            401: {
+                headers: {
+                    /** @description RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `not-found` (types https://ledgerseal.dev/problems/<slug>) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: remaining quota */
+                    RateLimit?: string;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: the quota policy */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resendWebhookMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                msgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookResendQueued"];
+                };
+            };
+            /** @description Problem `validation-error` (types https://ledgerseal.dev/problems/<slug>) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unauthorized` (types https://ledgerseal.dev/problems/<slug>) */
+            401: {
+                headers: {
+                    /** @description RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `not-found` (types https://ledgerseal.dev/problems/<slug>) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `endpoint-disabled` (types https://ledgerseal.dev/problems/<slug>) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `payload-expired` (types https://ledgerseal.dev/problems/<slug>) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: remaining quota */
+                    RateLimit?: string;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: the quota policy */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recoverWebhookMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecoverWebhookMessagesRequest"];
+            };
+        };
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookRecoverQueued"];
+                };
+            };
+            /** @description Problem `validation-error`, `malformed-json` (types https://ledgerseal.dev/problems/<slug>) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unauthorized` (types https://ledgerseal.dev/problems/<slug>) */
+            401: {
+                headers: {
+                    /** @description RFC 6750 Bearer challenge */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `forbidden` (types https://ledgerseal.dev/problems/<slug>) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `not-found` (types https://ledgerseal.dev/problems/<slug>) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `endpoint-disabled` (types https://ledgerseal.dev/problems/<slug>) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `payload-too-large` (types https://ledgerseal.dev/problems/<slug>) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `unsupported-media-type` (types https://ledgerseal.dev/problems/<slug>) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: remaining quota */
+                    RateLimit?: string;
+                    /** @description draft-ietf-httpapi-ratelimit-headers: the quota policy */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     createAgency: {
         parameters: {
             query?: never;
@@ -1834,6 +3854,393 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    webhook_anchor_confirmed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt; deduplicate by it */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA-256>` entries (two during a secret rotation) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnchorConfirmedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx status means delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Slows delivery down (Retry-After honoured); 502 and 504 too */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_batch_confirmed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt; deduplicate by it */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA-256>` entries (two during a secret rotation) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchConfirmedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx status means delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Slows delivery down (Retry-After honoured); 502 and 504 too */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_round_finalized: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt; deduplicate by it */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA-256>` entries (two during a secret rotation) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoundFinalizedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx status means delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Slows delivery down (Retry-After honoured); 502 and 504 too */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_checkpoint_published: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt; deduplicate by it */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA-256>` entries (two during a secret rotation) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckpointPublishedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx status means delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Slows delivery down (Retry-After honoured); 502 and 504 too */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_publication_created: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt; deduplicate by it */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA-256>` entries (two during a secret rotation) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublicationCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx status means delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Slows delivery down (Retry-After honoured); 502 and 504 too */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_validator_fault: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt; deduplicate by it */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA-256>` entries (two during a secret rotation) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValidatorFaultEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx status means delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Slows delivery down (Retry-After honoured); 502 and 504 too */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_batch_quarantined: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt; deduplicate by it */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA-256>` entries (two during a secret rotation) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchQuarantinedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx status means delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Slows delivery down (Retry-After honoured); 502 and 504 too */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_endpoint_disabled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt; deduplicate by it */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA-256>` entries (two during a secret rotation) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointDisabledEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx status means delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Slows delivery down (Retry-After honoured); 502 and 504 too */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_endpoint_test: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt; deduplicate by it */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA-256>` entries (two during a secret rotation) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointTestEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx status means delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Disables the endpoint */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Slows delivery down (Retry-After honoured); 502 and 504 too */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
