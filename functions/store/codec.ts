@@ -16,8 +16,8 @@ import { serviceFail } from '../errors.ts';
 
 export type Item = Record<string, AttributeValue>;
 
-/** Pending markers are spread over this many partitions (README "Limits"). */
-export const PENDING_SHARDS = 8;
+/** Pending markers, outbox markers and due entries are each spread over this many partitions (README "Limits"). */
+export const SHARDS = 8;
 /** Bytes of packed data per item (head or part): leaves ~50 KB under the 400 KB item limit. */
 export const PART_BYTES = 350_000;
 /**
@@ -167,9 +167,9 @@ export function sha256Hex(data: string | Uint8Array): string {
   return typeof data === 'string' ? createHash('sha256').update(data, 'utf8').digest('hex') : createHash('sha256').update(data).digest('hex');
 }
 
-/** Pending shard of a batch: first 4 bytes of SHA-256(batchId) mod PENDING_SHARDS. */
-export function pendingShard(batchId: string): number {
-  return createHash('sha256').update(batchId, 'utf8').digest().readUInt32BE(0) % PENDING_SHARDS;
+/** Shard of an id (batch id, event id, `<endpointId>#<msgId>`): first 4 bytes of SHA-256(id), big-endian, mod SHARDS. */
+export function shardOf(id: string): number {
+  return createHash('sha256').update(id, 'utf8').digest().readUInt32BE(0) % SHARDS;
 }
 
 export function epochSeconds(t: string): number {

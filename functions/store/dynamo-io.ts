@@ -19,6 +19,7 @@
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -164,6 +165,30 @@ export class TableIo {
       if (!input.ConditionExpression || !isConditionFailure(e)) throw e;
       this.capacity.write += 1;
       return null;
+    }
+  }
+
+  /** Delete, optionally conditional; false when the condition failed. */
+  async delete(key: Item, condition?: Condition): Promise<boolean> {
+    try {
+      const res = await this.gate.run(() => this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: key,
+          ReturnConsumedCapacity: 'TOTAL',
+          ...(condition && {
+            ConditionExpression: condition.expression,
+            ExpressionAttributeNames: condition.names,
+            ExpressionAttributeValues: condition.values,
+          }),
+        }),
+      ));
+      this.meter('write', res.ConsumedCapacity);
+      return true;
+    } catch (e) {
+      if (!condition || !isConditionFailure(e)) throw e;
+      this.capacity.write += 1;
+      return false;
     }
   }
 

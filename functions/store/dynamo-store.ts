@@ -6,8 +6,10 @@
  * No transactions and no streams (dynalite has neither): every method is one
  * conditional write, or independent idempotent writes ordered so that a crash
  * between two of them leaves nothing visible that is incomplete (batch parts
- * and proposal chunks before their head item; API key listing before lookup).
- * Every request reports ConsumedCapacity, summed in `capacity`.
+ * and proposal chunks before their head item; API key listing before lookup;
+ * outbox markers before their events). The webhook part of the port is
+ * `webhooks` (webhook-store.ts), on the same TableIo. Every request reports
+ * ConsumedCapacity, summed in `capacity`.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ServiceError, serviceFail } from '../errors.ts';
@@ -15,8 +17,8 @@ import {
   IDEMPOTENCY_TTL_SECONDS,
   MEMBERS_PER_CHUNK,
   N,
-  PENDING_SHARDS,
   S,
+  SHARDS,
   bytes,
   corrupt,
   epochSeconds,
@@ -64,6 +66,9 @@ import {
 } from './items.ts';
 import type * as P from './port.ts';
 import { EVENTS_INDEX, TTL_ATTRIBUTE } from './table.ts';
+import { outboxItem } from './webhook-items.ts';
+import type { WebhookStore } from './webhook-port.ts';
+import { DynamoWebhookStore } from './webhook-store.ts';
 
 const NOT_EXISTS = { expression: 'attribute_not_exists(pk)' };
 
@@ -73,10 +78,15 @@ const MAX_LEVEL = 63;
 export class DynamoStore implements P.Store {
   /** Capacity units consumed by this instance since construction or resetCapacity(). */
   readonly capacity: Capacity = { read: 0, write: 0 };
+  readonly webhooks: WebhookStore;
   private readonly io: TableIo;
+  private readonly now: () => Date;
 
-  constructor(client: DynamoDBClient, readonly tableName: string) {
+  /** `now`: the clock for the outbox markers' writtenAt (tests pass their own). */
+  constructor(client: DynamoDBClient, readonly tableName: string, opts: { now?: () => Date } = {}) {
     this.io = new TableIo(client, tableName, this.capacity);
+    this.now = opts.now ?? (() => new Date());
+    this.webhooks = new DynamoWebhookStore(this.io);
   }
 
   resetCapacity(): void {
@@ -298,7 +308,7 @@ export class DynamoStore implements P.Store {
   async listPending(opts: { before: P.Timestamp; limit: number }): Promise<P.PendingBatch[]> {
     const max = `${timestamp('before', opts.before)}#\uffff`;
     const limit = pageLimit(opts.limit);
-    const shards = Array.from({ length: PENDING_SHARDS }, (_, i) => i);
+    const shards = Array.from({ length: SHARDS }, (_, i) => i);
     const perShard = await this.io.parallel(shards, (shard) =>
       this.io.queryAll(
         {
@@ -545,6 +555,13 @@ export class DynamoStore implements P.Store {
   /**
    * One conditional put per event (keyed by id): a repeated event is a no-op, whatever its time.
    * Derived events (pure functions of a block) go 25 per BatchWriteItem: a repeat writes the same item.
+   *
+   * First an outbox marker per event (BatchWriteItem, writtenAt = the time of the call), only
+   * then the events. So an event never exists without its marker having been written, and webhook
+   * delivery, which drains the markers, cannot miss one. A writer that dies in between leaves a
+   * marker without its event (until its step is run again); the worker deletes such a marker only
+   * after a grace period. A repeated call writes a second marker for an existing event, which
+   * delivery must treat as a repeat.
    */
   async putEvents(events: P.LedgerEvent[], opts: { derived?: boolean } = {}): Promise<void> {
     const unique = [...new Map(events.map((e) => [keyTail('event id', e.id), e])).values()];
@@ -553,6 +570,8 @@ export class DynamoStore implements P.Store {
       timestamp('event time', e.time);
       if (e.agencyId !== undefined) keyPart('agency id', e.agencyId);
     }
+    const writtenAt = timestamp('outbox writtenAt', this.now().toISOString());
+    await this.io.batchWrite(unique.map((e) => ({ PutRequest: { Item: outboxItem(e.id, writtenAt) } })));
     if (opts.derived) await this.io.batchWrite(unique.map((e) => ({ PutRequest: { Item: eventItem(e) } })));
     else await this.io.parallel(unique, (e) => this.io.put(eventItem(e), NOT_EXISTS));
   }

@@ -9,6 +9,7 @@
  * - hashes are Uint8Array here and binary (B) attributes in DynamoDB;
  * - an item never exceeds 400 KB: large batches spill into continuation parts.
  */
+import type { WebhookStore } from './webhook-port.ts';
 
 /** ISO 8601 / RFC 3339 UTC with milliseconds, e.g. 2026-11-22T04:32:16.123Z. */
 export type Timestamp = string;
@@ -185,6 +186,9 @@ export interface Page<T> {
 }
 
 export interface Store {
+  /** Webhook endpoints, outbox, messages, retry queue, attempts and the worker lease (webhook-port.ts). */
+  readonly webhooks: WebhookStore;
+
   // Agencies and API keys
   createAgency(agency: Agency): Promise<void>;
   getAgency(id: string): Promise<Agency | null>;
@@ -253,6 +257,8 @@ export interface Store {
    * One conditional put per event id: a repeated event is a no-op, whatever its time.
    * `derived`: every field is a function of the stored ledger (settling a block), so a
    * rewrite stores identical items: written 25 per BatchWriteItem, without conditions.
+   * Before any event, an outbox marker per event (webhooks.listOutbox); a repeated
+   * call writes new markers, never a changed event.
    */
   putEvents(events: LedgerEvent[], opts?: { derived?: boolean }): Promise<void>;
   listEvents(opts: { limit: number; cursor?: string; type?: string }): Promise<Page<LedgerEvent>>;

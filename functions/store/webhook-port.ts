@@ -157,7 +157,7 @@ export interface MessageKey {
 
 export interface WebhookStore {
   // Endpoints (one partition: WHEP / <agencyId>#<endpointId>)
-  /** Conditional put: false when the id is taken. */
+  /** Conditional put: false when the agency already has an endpoint with this id (ids are random, so unique in practice). */
   createEndpoint(ep: WebhookEndpoint): Promise<boolean>;
   /** Consistent; null when absent or owned by another agency. */
   getEndpoint(agencyId: string, id: string): Promise<WebhookEndpoint | null>;

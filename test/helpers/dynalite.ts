@@ -36,13 +36,16 @@ export async function stopDynalite(): Promise<void> {
 
 /**
  * A store on a fresh table of the shared engine, or on `endpoint` / `tableName`
- * when given. With `lagging`, the store sends through `lagging.wrap(client)`.
+ * when given. With `lagging`, the store sends through `lagging.wrap(client)`;
+ * `now` is the store's clock (outbox markers).
  */
-export async function withStore(opts: { endpoint?: string; tableName?: string; lagging?: LaggingEngine } = {}): Promise<TestStore> {
+export async function withStore(
+  opts: { endpoint?: string; tableName?: string; lagging?: LaggingEngine; now?: () => Date } = {},
+): Promise<TestStore> {
   const endpoint = opts.endpoint ?? (await sharedDynalite()).endpoint;
   const tableName = opts.tableName ?? `t${process.pid}_${++tables}_${Math.random().toString(36).slice(2, 8)}`;
   const client = createDynamoClient(endpoint);
   await ensureTable(client, tableName);
   const storeClient = opts.lagging ? opts.lagging.wrap(client) : client;
-  return { store: new DynamoStore(storeClient, tableName), client, tableName, close: async () => client.destroy() };
+  return { store: new DynamoStore(storeClient, tableName, opts.now ? { now: opts.now } : {}), client, tableName, close: async () => client.destroy() };
 }

@@ -361,4 +361,33 @@ describe('store methods on a lagging client', () => {
       expect(engine.stats().staleItems).toBeGreaterThan(stale2);
       expect([...misses.keys()]).toEqual(['found']);
     }));
+
+  it('the webhook store reads only consistently: fresh answers right after writes and deletes', () =>
+    use({ seed: 10, maxLagWrites: 50 }, async ({ store, engine }) => {
+      const wh = store.webhooks;
+      const events: LedgerEvent[] = Array.from({ length: 10 }, (_, i) => ({ id: `e:${i}`, type: 't', time: at(i), data: {} }));
+      await store.putEvents(events);
+      const outbox = await wh.listOutbox(100);
+      await wh.deleteOutbox(outbox.slice(0, 5));
+      const ep = { id: 'ep1', agencyId: 'AGENCY1', url: 'https://x.example/', status: 'enabled' as const, secrets: [{ sealed: 's', createdAt: at(0) }], createdAt: at(0), updatedAt: at(0) };
+      await wh.createEndpoint(ep);
+      await wh.updateEndpoint('AGENCY1', 'ep1', { description: 'd', updatedAt: at(1) });
+      const due = Array.from({ length: 10 }, (_, i) => ({ dueAt: at(i), endpointId: 'ep1', msgId: `m${i}` }));
+      await wh.putDue(due);
+      await wh.deleteDue(due.slice(0, 5));
+      await wh.putMessages([{ endpointId: 'ep1', agencyId: 'AGENCY1', msgId: 'm1', eventId: 'e:1', type: 't', eventTime: at(1), createdAt: at(1), status: 'pending', attempts: 0, history: [], expiresAt: at(9) }]);
+      await wh.putPayloads([{ msgId: 'm1', eventId: 'e:1', type: 't', body: '{}', createdAt: at(1), expiresAt: at(9) }]);
+      const before = engine.stats().eventualReads;
+      for (let i = 0; i < 10; i++) {
+        expect(await wh.listOutbox(100)).toEqual(outbox.slice(5));
+        expect(await wh.listDue({ before: at(100), limit: 100 })).toEqual(due.slice(5));
+        expect((await wh.getEndpoint('AGENCY1', 'ep1'))?.description).toBe('d');
+        expect(await wh.listEndpoints()).toHaveLength(1);
+        expect((await wh.getEvents(['e:9'])).size).toBe(1);
+        expect((await wh.getMessages([{ endpointId: 'ep1', msgId: 'm1' }])).size).toBe(1);
+        expect((await wh.listMessages('ep1', { limit: 10 })).items).toHaveLength(1);
+        expect((await wh.getPayloads(['m1'])).size).toBe(1);
+      }
+      expect(engine.stats().eventualReads).toBe(before);
+    }));
 });
