@@ -147,8 +147,11 @@ export function dueFrom(it: Item): DueEntry {
   const parts = str(it, 'sk').split('#');
   if (parts.length !== 3) corrupt(`due key ${str(it, 'sk')}`);
   const [dueAt, endpointId, msgId] = parts as [string, string, string];
-  return { dueAt, endpointId, msgId };
+  return it['manual']?.BOOL === true ? { dueAt, endpointId, msgId, manual: true } : { dueAt, endpointId, msgId };
 }
+
+/** The key, plus `manual` (BOOL) for a resend asked for through the API. */
+export const dueItem = (e: DueEntry): Item => ({ ...webhookKeys.due(e), ...(e.manual === true && { manual: { BOOL: true } }) });
 
 // ---- messages and attempts ---------------------------------------------------------
 
@@ -163,6 +166,7 @@ export const messageItem = (m: WebhookMessage): Item => ({
     createdAt: S(m.createdAt),
     status: S(m.status),
     attempts: N(m.attempts),
+    scheduledAttempts: N(m.scheduledAttempts),
     nextAttemptAt: optS(m.nextAttemptAt),
     deliveredAt: optS(m.deliveredAt),
     history: S(JSON.stringify(m.history)),
@@ -188,6 +192,7 @@ export function messageFrom(it: Item): WebhookMessage {
     createdAt: str(it, 'createdAt'),
     status: oneOf(it, 'status', MESSAGE_STATUSES),
     attempts: num(it, 'attempts'),
+    scheduledAttempts: num(it, 'scheduledAttempts'),
     nextAttemptAt: optStr(it, 'nextAttemptAt'),
     deliveredAt: optStr(it, 'deliveredAt'),
     history: history as AttemptResult[],

@@ -17,6 +17,7 @@ import {
   attemptFrom,
   attemptItem,
   dueFrom,
+  dueItem,
   endpointFrom,
   endpointItem,
   endpointValue,
@@ -302,7 +303,7 @@ export class DynamoWebhookStore implements W.WebhookStore {
 
   async putDue(entries: W.DueEntry[]): Promise<void> {
     entries.forEach(checkDue);
-    await this.io.batchWrite(entries.map((e) => ({ PutRequest: { Item: webhookKeys.due(e) } })));
+    await this.io.batchWrite(entries.map((e) => ({ PutRequest: { Item: dueItem(e) } })));
   }
 
   async deleteDue(entries: W.DueEntry[]): Promise<void> {

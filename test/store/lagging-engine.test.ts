@@ -375,7 +375,7 @@ describe('store methods on a lagging client', () => {
       const due = Array.from({ length: 10 }, (_, i) => ({ dueAt: at(i), endpointId: 'ep1', msgId: `m${i}` }));
       await wh.putDue(due);
       await wh.deleteDue(due.slice(0, 5));
-      await wh.putMessages([{ endpointId: 'ep1', agencyId: 'AGENCY1', msgId: 'm1', eventId: 'e:1', type: 't', eventTime: at(1), createdAt: at(1), status: 'pending', attempts: 0, history: [], expiresAt: at(9) }]);
+      await wh.putMessages([{ endpointId: 'ep1', agencyId: 'AGENCY1', msgId: 'm1', eventId: 'e:1', type: 't', eventTime: at(1), createdAt: at(1), status: 'pending', attempts: 0, scheduledAttempts: 0, history: [], expiresAt: at(9) }]);
       await wh.putPayloads([{ msgId: 'm1', eventId: 'e:1', type: 't', body: '{}', createdAt: at(1), expiresAt: at(9) }]);
       const before = engine.stats().eventualReads;
       for (let i = 0; i < 10; i++) {

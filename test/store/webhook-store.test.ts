@@ -323,6 +323,7 @@ describe('payloads and messages', () => {
     createdAt: at(n + 1),
     status: 'pending',
     attempts: 0,
+    scheduledAttempts: 0,
     history: [],
     expiresAt: at(n + 86_400_000),
     ...extra,
@@ -522,6 +523,7 @@ describe('invalid input', () => {
         createdAt: at(0),
         status: 'pending',
         attempts: 0,
+        scheduledAttempts: 0,
         history: [],
         expiresAt: at(1),
       };
