@@ -11,7 +11,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
-/** intake: batch items, pending markers written, history, idempotency records; round: placements, pending markers deleted, proposals, blocks, calendar nodes, events, validator records. */
+/** intake: batch items, pending markers written, history, idempotency records; round: placements, pending markers deleted, proposals, blocks, calendar nodes, events and their outbox markers, validator records. */
 export type WriteKind = 'intake' | 'round' | 'other';
 export interface Meter {
   write: Record<WriteKind, number>;
@@ -25,7 +25,7 @@ function writeKind(pk: string, sk: string, op: 'put' | 'delete' | 'update'): Wri
   if (pk.startsWith('BATCH#')) return sk === 'PLACEMENT' ? 'round' : 'intake';
   if (pk.startsWith('PENDING#')) return op === 'delete' ? 'round' : 'intake';
   if (pk.startsWith('HIST#') || pk.startsWith('IDEM#')) return 'intake';
-  if (/^(ROUND#|BLOCK$|CAL#|EVENT#|VALIDATOR#)/.test(pk)) return 'round';
+  if (/^(ROUND#|BLOCK$|CAL#|EVENT#|OUTBOX#|VALIDATOR#)/.test(pk)) return 'round';
   return 'other';
 }
 

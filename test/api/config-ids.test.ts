@@ -16,6 +16,19 @@ describe('config', () => {
       rounds: { intervalMs: 1_000, maxBatches: 1_024, cutoffLagMs: 0, signTimeoutMs: null },
       maxClockSkewMs: 60_000,
       publicationIntervalMs: 86_400_000,
+      publicUrl: null,
+      webhooks: {
+        secretKeys: [],
+        retryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+        timeoutMs: 15_000,
+        disableAfterMs: 5 * 86_400_000,
+        retentionMs: 30 * 86_400_000,
+        rotationGraceMs: 86_400_000,
+        pollMs: 1_000,
+        concurrency: 128,
+        endpointConcurrency: 16,
+        allowLoopback: false,
+      },
     });
     expect(loadLocalConfig({}).local).toEqual({ port: 8787, host: '127.0.0.1', dataDir: '.data', adminKey: null });
   });
@@ -39,6 +52,16 @@ describe('config', () => {
       LEDGERSEAL_SIGN_TIMEOUT_MS: '30000',
       LEDGERSEAL_MAX_CLOCK_SKEW_MS: '5000',
       LEDGERSEAL_PUBLICATION_INTERVAL_MS: '3600000',
+      LEDGERSEAL_PUBLIC_URL: 'https://ledgerseal.example.gov/api/',
+      LEDGERSEAL_WEBHOOK_SECRET_KEYS: `k2:${Buffer.alloc(32, 2).toString('base64')}, k1:${Buffer.alloc(32, 1).toString('base64')}`,
+      LEDGERSEAL_WEBHOOK_RETRY_SCHEDULE: '0, 0.5,60',
+      LEDGERSEAL_WEBHOOK_TIMEOUT_MS: '2000',
+      LEDGERSEAL_WEBHOOK_DISABLE_AFTER_MS: '0',
+      LEDGERSEAL_WEBHOOK_RETENTION_MS: '86400000',
+      LEDGERSEAL_WEBHOOK_ROTATION_GRACE_MS: '60000',
+      LEDGERSEAL_WEBHOOK_POLL_MS: '50',
+      LEDGERSEAL_WEBHOOK_CONCURRENCY: '8',
+      LEDGERSEAL_WEBHOOK_ENDPOINT_CONCURRENCY: '2',
     });
     expect(c).toEqual({
       origin: 'registry.example.gov/prod',
@@ -51,6 +74,22 @@ describe('config', () => {
       rounds: { intervalMs: 60_000, maxBatches: 256, cutoffLagMs: 500, signTimeoutMs: 30_000 },
       maxClockSkewMs: 5_000,
       publicationIntervalMs: 3_600_000,
+      publicUrl: 'https://ledgerseal.example.gov/api',
+      webhooks: {
+        secretKeys: [
+          { id: 'k2', key: new Uint8Array(32).fill(2) },
+          { id: 'k1', key: new Uint8Array(32).fill(1) },
+        ],
+        retryScheduleMs: [0, 500, 60_000],
+        timeoutMs: 2_000,
+        disableAfterMs: 0,
+        retentionMs: 86_400_000,
+        rotationGraceMs: 60_000,
+        pollMs: 50,
+        concurrency: 8,
+        endpointConcurrency: 2,
+        allowLoopback: false,
+      },
     });
     const local = loadLocalConfig({ PORT: '0', LEDGERSEAL_HOST: '::1', LEDGERSEAL_DATA_DIR: '/tmp/x', LEDGERSEAL_ADMIN_KEY: 'lsa_0123456789abcdef' }).local;
     expect(local).toEqual({ port: 0, host: '::1', dataDir: '/tmp/x', adminKey: 'lsa_0123456789abcdef' });
@@ -64,6 +103,20 @@ describe('config', () => {
       expect(e).toBeInstanceOf(ConfigError);
       expect((e as ConfigError).problems).toHaveLength(4);
     }
+    const webhookProblems = (env: Record<string, string>): string[] => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (e) {
+        return (e as ConfigError).problems;
+      }
+    };
+    expect(webhookProblems({ LEDGERSEAL_WEBHOOK_RETRY_SCHEDULE: '5,-1' })).toEqual([expect.stringMatching(/RETRY_SCHEDULE/)]);
+    expect(webhookProblems({ LEDGERSEAL_WEBHOOK_RETRY_SCHEDULE: '' })).toEqual([]);
+    expect(webhookProblems({ LEDGERSEAL_WEBHOOK_SECRET_KEYS: 'k:short' })).toEqual([expect.stringMatching(/SECRET_KEYS/)]);
+    expect(webhookProblems({ LEDGERSEAL_WEBHOOK_SECRET_KEYS: `k:${Buffer.alloc(32).toString('base64')},k:${Buffer.alloc(32).toString('base64')}` })).toHaveLength(1);
+    expect(webhookProblems({ LEDGERSEAL_PUBLIC_URL: 'ftp://x' })).toEqual([expect.stringMatching(/PUBLIC_URL/)]);
+    expect(webhookProblems({ LEDGERSEAL_PUBLIC_URL: 'https://x.example/?q=1' })).toHaveLength(1);
     expect(() => loadLocalConfig({ PORT: '70000', LEDGERSEAL_ADMIN_KEY: 'short', LEDGERSEAL_SIGN_TIMEOUT_MS: '5' })).toThrow(
       expect.objectContaining({ problems: [expect.stringMatching(/LEDGERSEAL_SIGN_TIMEOUT_MS/), expect.stringMatching(/LEDGERSEAL_ADMIN_KEY/), expect.stringMatching(/^PORT/)] }),
     );
