@@ -3,7 +3,7 @@
  *
  * In the monorepo the package exports its TypeScript sources (tsx, vitest and
  * bundlers read them directly). A published package must be plain JavaScript, so
- * this compiles all of sdk/src (the core, ./client and ./cli) with tsc (`.ts`
+ * this compiles all of sdk/src (the core, ./client, ./cli and ./webhooks) with tsc (`.ts`
  * imports rewritten to `.js`, declarations emitted), copies the `ledgerseal`
  * launcher (sdk/bin/ledgerseal.js, which finds the compiled CLI next to it), and
  * writes a package.json for the output whose "exports", "#sha256"/"#ed25519"
@@ -38,6 +38,7 @@ export function buildSdk(outDir: string = join(sdk, 'dist')): string {
       '.': { types: './index.d.ts', default: './index.js' },
       './client': { types: './client/index.d.ts', default: './client/index.js' },
       './cli': { types: './cli/index.d.ts', default: './cli/index.js' },
+      './webhooks': { types: './receiver/index.d.ts', default: './receiver/index.js' },
     },
     imports: {
       '#sha256': {

@@ -9,6 +9,11 @@
  * - the sdk client (sdk/src/client/, "./client") imports the core (with its
  *   `#sha256` / `#ed25519` conditions), itself and openapi-fetch, never `node:`
  *   (it runs in browsers) nor the CLI;
+ * - the sdk webhook receiver (sdk/src/receiver/, "./webhooks") imports the core,
+ *   itself, and the generated ../client/openapi.ts as types only; no package, and
+ *   `node:` only in its Node adapter (node.ts), as types only, so that the Fetch
+ *   adapter, and the whole subpath, run in browsers and edge runtimes; nothing
+ *   else imports it;
  * - the sdk CLI (sdk/src/cli/, "./cli") imports the sdk, `node:` built-ins and
  *   the packages sdk/package.json declares, nothing outside sdk/src; the
  *   database drivers, optional peers, only as types or with a dynamic
@@ -61,8 +66,16 @@ const sdkExports = Object.keys(sdkManifest.exports).map((k) => (k === '.' ? '@le
 const sdkPackages = [...Object.keys(sdkManifest.dependencies ?? {}), ...Object.keys(sdkManifest.peerDependencies ?? {})];
 /** The package name of a bare specifier: `@scope/name/sub` -> `@scope/name`, `name/sub` -> `name`. */
 const packageOf = (spec: string): string => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
-const layerOf = (path: string): 'client' | 'cli' | 'core' =>
-  path.startsWith('sdk/src/client/') ? 'client' : path.startsWith('sdk/src/cli/') ? 'cli' : 'core';
+const layerOf = (path: string): 'client' | 'cli' | 'receiver' | 'core' =>
+  path.startsWith('sdk/src/client/') ? 'client' : path.startsWith('sdk/src/cli/') ? 'cli' : path.startsWith('sdk/src/receiver/') ? 'receiver' : 'core';
+
+/** True when every import of `spec` in the file is `import type` / `export type` (erased at compile time). */
+function typeOnly(file: string, spec: string): boolean {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const quoted = `['"]${spec.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"]`;
+  const all = [...text.matchAll(new RegExp(`(?:^|[\\s;])(?:import|export)\\s(?:[^'";]*?\\sfrom\\s)?${quoted}|import\\(\\s*${quoted}`, 'g'))];
+  return all.length > 0 && all.every((m) => /^[\s;]*(?:import|export)\s+type\s/.test(m[0]));
+}
 
 function violations(dir: string, rule: (file: string, spec: string, to: string | null) => string | null): string[] {
   return sources(dir).flatMap((file) =>
@@ -94,10 +107,27 @@ describe('dependency directions', () => {
 
   it('the sdk client imports the core, itself and openapi-fetch only (no node:, it runs in browsers)', () => {
     const found = violations('sdk/src/client', (_file, spec, to) => {
-      if (to !== null) return !to.startsWith('sdk/src/') ? 'leaves sdk/src' : layerOf(to) === 'cli' ? 'client imports the CLI' : null;
+      if (to !== null) return !to.startsWith('sdk/src/') ? 'leaves sdk/src' : ['cli', 'receiver'].includes(layerOf(to)) ? `client imports the ${layerOf(to)}` : null;
       return spec === 'openapi-fetch' || spec === '#sha256' || spec === '#ed25519' ? null : 'not a client dependency';
     });
     expect(sources('sdk/src/client').length).toBeGreaterThan(0);
+    expect(found).toEqual([]);
+  });
+
+  it('the sdk receiver imports the core, itself and the generated API types only (node: types in node.ts only)', () => {
+    const found = violations('sdk/src/receiver', (file, spec, to) => {
+      if (to === 'sdk/src/client/openapi.ts') return typeOnly(file, spec) ? null : 'the generated API types, as types only';
+      if (to !== null) return !to.startsWith('sdk/src/') ? 'leaves sdk/src' : ['client', 'cli'].includes(layerOf(to)) ? `receiver imports the ${layerOf(to)}` : null;
+      if (spec.startsWith('node:')) return file !== 'sdk/src/receiver/node.ts' ? 'node: outside the Node adapter' : typeOnly(file, spec) ? null : 'node: at run time';
+      return 'not a receiver dependency';
+    });
+    expect(sources('sdk/src/receiver')).toEqual(expect.arrayContaining(['sdk/src/receiver/index.ts', 'sdk/src/receiver/fetch.ts', 'sdk/src/receiver/node.ts']));
+    expect(found).toEqual([]);
+  });
+
+  it('nothing else in the sdk imports the receiver', () => {
+    const found = violations('sdk/src', (file, _spec, to) =>
+      to !== null && layerOf(to) === 'receiver' && layerOf(file) !== 'receiver' ? `${layerOf(file)} imports the receiver` : null);
     expect(found).toEqual([]);
   });
 

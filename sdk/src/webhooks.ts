@@ -14,15 +14,21 @@ import { hmacSha256 } from '#sha256';
 import { base64ToBytes, bytesToBase64, concatBytes, equalBytes, fromUtf8, utf8 } from './encoding.ts';
 import { fail } from './errors.ts';
 
-/** Event types the service sends (docs/protocol.md 9.6). */
+/**
+ * Event types the service sends (docs/protocol.md 9.6), in the order of the
+ * OpenAPI `webhooks` section; test/sdk/webhook-receiver.test.ts checks that
+ * this list and the generated `webhooks` interface name the same types.
+ */
 export const WEBHOOK_EVENT_TYPES = [
-  'anchor.confirmed', // data carries the proof
+  'anchor.confirmed', // a batch's anchors, with their proofs when they fit
+  'batch.confirmed', // a batch's root and the proof of the root
   'round.finalized',
   'checkpoint.published',
   'publication.created',
   'validator.fault', // a validator refused, timed out, or equivocated
   'batch.quarantined', // a pending batch could not be read or rechecked: left out of every round
   'endpoint.disabled',
+  'endpoint.test', // sent on request, to check an endpoint
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

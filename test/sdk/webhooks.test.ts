@@ -320,12 +320,14 @@ describe('event types', () => {
   it('lists the docs/protocol.md 9.6 types, in the spec-recommended form', () => {
     expect([...WEBHOOK_EVENT_TYPES]).toEqual([
       'anchor.confirmed',
+      'batch.confirmed',
       'round.finalized',
       'checkpoint.published',
       'publication.created',
       'validator.fault',
       'batch.quarantined',
       'endpoint.disabled',
+      'endpoint.test',
     ]);
     for (const t of WEBHOOK_EVENT_TYPES) expect(t).toMatch(/^[a-zA-Z0-9_]+(\.[a-zA-Z0-9_]+)+$/);
   });
