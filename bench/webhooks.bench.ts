@@ -233,7 +233,7 @@ export async function run(): Promise<void> {
           body: JSON.stringify({ anchors: [{ hash }] }),
         });
         const o = await s.ledger.round();
-        if (o.status === 'finalized') heights.push(o.height);
+        if (o.status === 'finalized' && o.height !== undefined) heights.push(o.height);
         await sleep(ROUND_EVERY_MS);
       }
       const deadline = Date.now() + 30_000;

@@ -29,7 +29,7 @@ import type {
   WebhookPayload,
   WebhookStore,
 } from '../store/webhook-port.ts';
-import type { Sender } from './http-send.ts';
+import type { Sender, SendResult } from './http-send.ts';
 import { envelope, messageId, webhookEventsOf, type WebhookEvent } from './payloads.ts';
 import { classify, retryDelayMs } from './policy.ts';
 import { openSecret } from './secret-box.ts';
@@ -162,6 +162,8 @@ export class WebhookWorker {
   private readonly inflightMessages = new Set<string>();
   private readonly running = new Set<Promise<void>>();
   private queued = 0;
+  /** Attempts started from due entries and not yet recorded. */
+  private inflightDue = 0;
   private loop: Promise<void> | undefined;
   private stopping = false;
   private wakeUp: (() => void) | undefined;
@@ -240,13 +242,23 @@ export class WebhookWorker {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
-  /** Passes until one finds nothing to do, each waited for: what tests and the scheduled Lambda run. */
-  async drain(maxPasses = 10_000): Promise<void> {
+  /**
+   * Passes until nothing is left to do now and nothing is in flight: what tests
+   * and a scheduled run (Lambda) do. A pass that finds nothing new waits for an
+   * attempt in flight to be recorded, then looks again.
+   */
+  async drain(maxPasses = 100_000): Promise<void> {
     for (let i = 0; i < maxPasses; i++) {
       const r = await this.pass();
-      await this.idle();
-      if (r.started + r.settled === 0) return;
+      if (r.started + r.settled === 0 && this.running.size === 0) return;
+      // Look again once enough is recorded for a pass to be worth it.
+      while (this.running.size > 0 && (r.started + r.settled === 0 || !this.hungry())) await Promise.race(this.running);
     }
+  }
+
+  /** Few enough markers and due entries in flight that a pass can take a useful number of new ones. */
+  private hungry(): boolean {
+    return this.inflightOutbox.size < FETCH / 2 && this.inflightDue < FETCH / 2;
   }
 
   /** One pass: fan out the outbox, then start what is due. */
@@ -255,13 +267,15 @@ export class WebhookWorker {
     if (!(await this.wh.acquireLease(LEASE_NAME, this.owner, now, now + this.leaseMs))) return { started: 0, settled: 0 };
     if (this.queued >= MAX_QUEUED) return { started: 0, settled: 0 };
     const endpoints = new Map((await this.wh.listEndpoints()).map((e) => [e.id, e] as const));
-    const a = await this.fanOut(endpoints, now);
-    const b = await this.dueAttempts(endpoints, now);
+    const none = { started: 0, settled: 0 };
+    const a = this.inflightOutbox.size < FETCH / 2 ? await this.fanOut(endpoints, now) : none;
+    const b = this.inflightDue < FETCH / 2 ? await this.dueAttempts(endpoints, now) : none;
     return { started: a.started + b.started, settled: a.settled + b.settled };
   }
 
   private async fanOut(endpoints: Map<string, WebhookEndpoint>, now: number): Promise<PassResult> {
-    const entries = (await this.wh.listOutbox(FETCH)).filter((e) => !this.inflightOutbox.has(outboxKey(e)));
+    // Markers in flight are still in the outbox (deleted once recorded): read past them.
+    const entries = (await this.wh.listOutbox(FETCH + this.inflightOutbox.size)).filter((e) => !this.inflightOutbox.has(outboxKey(e)));
     if (entries.length === 0) return { started: 0, settled: 0 };
     const events = await this.wh.getEvents([...new Set(entries.map((e) => e.eventId))]);
     const nowIso = new Date(now).toISOString();
@@ -346,6 +360,7 @@ export class WebhookWorker {
             if (results.every((r) => r.status === 'fulfilled')) await this.recorder.write({ dropOutbox: [plan.entry] });
           } finally {
             this.inflightOutbox.delete(key);
+            if (this.inflightOutbox.size === Math.floor(FETCH / 2) - 1) this.wake(); // room for the markers behind these
           }
         }),
       );
@@ -357,7 +372,9 @@ export class WebhookWorker {
 
   private async dueAttempts(endpoints: Map<string, WebhookEndpoint>, now: number): Promise<PassResult> {
     const nowIso = new Date(now).toISOString();
-    const dues = (await this.wh.listDue({ before: nowIso, limit: FETCH })).filter((d) => !this.inflightMessages.has(msgKey(d.endpointId, d.msgId)));
+    const dues = (await this.wh.listDue({ before: nowIso, limit: FETCH + this.inflightDue })).filter(
+      (d) => !this.inflightMessages.has(msgKey(d.endpointId, d.msgId)),
+    );
     if (dues.length === 0) return { started: 0, settled: 0 };
     const messages = await this.wh.getMessages(dues);
     const payloads = await this.wh.getPayloads([...new Set(dues.map((d) => d.msgId))]);
@@ -403,7 +420,16 @@ export class WebhookWorker {
         continue;
       }
       started++;
-      this.keep(this.track({ message: m, endpoint: endpoint!, payload: payload!, trigger: due.manual ? 'manual' : 'scheduled', due }).catch(() => {}));
+      this.inflightDue++;
+      const job = this.track({ message: m, endpoint: endpoint!, payload: payload!, trigger: due.manual ? 'manual' : 'scheduled', due });
+      this.keep(
+        job
+          .catch(() => {})
+          .finally(() => {
+            this.inflightDue--;
+            if (this.inflightDue === Math.floor(FETCH / 2) - 1) this.wake();
+          }),
+      );
     }
     if (fail.length > 0 || moved.length > 0) await Promise.all([this.wh.putMessages(fail), this.wh.putDue(moved)]);
     if (drop.length > 0) await this.wh.deleteDue(drop);
@@ -428,7 +454,9 @@ export class WebhookWorker {
     let slots = this.endpointSlots.get(job.endpoint.id);
     if (!slots) this.endpointSlots.set(job.endpoint.id, (slots = new Slots(this.deps.config.endpointConcurrency)));
     try {
-      await slots.run(() => this.slots.run(() => this.attempt(job)));
+      // The slots bound requests in flight; recording happens after the slot is given back.
+      const sent = await slots.run(() => this.slots.run(() => this.send(job)));
+      if (sent) await this.record(job, sent);
     } catch (e) {
       this.deps.log.error({ msg: 'webhook attempt not recorded', msgId: job.message.msgId, endpointId: job.endpoint.id, error: e instanceof Error ? e.message : String(e) });
       throw e;
@@ -443,19 +471,37 @@ export class WebhookWorker {
     return live.map((s) => openSecret(s.sealed, this.deps.config.secretKeys, ep.agencyId, ep.id));
   }
 
-  private async attempt(job: Job): Promise<void> {
+  /**
+   * Sign and send one attempt; null when it is not made after all (the endpoint
+   * was throttled or disabled by an earlier attempt of this pass), which is then recorded here.
+   */
+  private async send(job: Job): Promise<{ at: number; res: SendResult } | null> {
     const { endpoint, payload, trigger } = job;
-    const m: WebhookMessage = { ...job.message, history: [...job.message.history] };
     const at = this.now();
-    const atIso = new Date(at).toISOString();
-    // A throttle set by an earlier attempt of this pass: wait for the retry queue instead.
-    if (endpoint.throttledUntil !== undefined && Date.parse(endpoint.throttledUntil) > at && trigger === 'scheduled') {
-      m.nextAttemptAt = endpoint.throttledUntil;
-      await this.recorder.write({ messages: [m], due: [{ dueAt: endpoint.throttledUntil, endpointId: endpoint.id, msgId: m.msgId }], dropDue: job.due ? [job.due] : [] });
-      return;
+    const throttled = endpoint.throttledUntil !== undefined && Date.parse(endpoint.throttledUntil) > at;
+    if (trigger === 'scheduled' && (throttled || endpoint.status !== 'enabled')) {
+      const m: WebhookMessage = { ...job.message };
+      if (endpoint.status !== 'enabled') {
+        delete m.nextAttemptAt;
+        m.status = 'failed';
+        m.history = [...m.history, this.skipped(m, new Date(at).toISOString(), 'endpoint disabled')].slice(-HISTORY_MAX);
+        await this.recorder.write({ messages: [m], dropDue: job.due ? [job.due] : [] });
+      } else {
+        m.nextAttemptAt = endpoint.throttledUntil;
+        await this.recorder.write({ messages: [m], due: [{ dueAt: endpoint.throttledUntil!, endpointId: endpoint.id, msgId: m.msgId }], dropDue: job.due ? [job.due] : [] });
+      }
+      return null;
     }
-    const headers = webhookHeaders(this.secrets(endpoint, at), m.msgId, Math.floor(at / 1000), payload.body);
+    const headers = webhookHeaders(this.secrets(endpoint, at), job.message.msgId, Math.floor(at / 1000), payload.body);
     const res = await this.deps.sender.send({ url: endpoint.url, headers, body: payload.body, timeoutMs: this.deps.config.timeoutMs });
+    return { at, res };
+  }
+
+  /** Record an attempt made: the message, the attempt, the next due entry; then the endpoint's health. */
+  private async record(job: Job, { at, res }: { at: number; res: SendResult }): Promise<void> {
+    const { endpoint, trigger } = job;
+    const m: WebhookMessage = { ...job.message, history: [...job.message.history] };
+    const atIso = new Date(at).toISOString();
     const outcome = classify(res);
     const result: AttemptResult = {
       at: atIso,

@@ -403,3 +403,32 @@ describe('webhook delivery', () => {
     }
   });
 });
+
+describe('the local runner (npm start)', () => {
+  it('runs the worker in the background: a loopback endpoint gets anchor.confirmed with an absolute batchUrl', { timeout: 120_000 }, async () => {
+    const { startService } = await import('../helpers/service.ts');
+    const svc = await startService();
+    const rx = await startReceiver();
+    try {
+      const res = await fetch(`${svc.url}/v1/webhook-endpoints`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${svc.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: rx.url, eventTypes: ['anchor.confirmed'] }),
+      });
+      expect(res.status).toBe(201);
+      const ep = (await res.json()) as { secret: string };
+      const sub = await fetch(`${svc.url}/v1/anchors`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${svc.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ anchors: [{ hash: 'ab'.repeat(32), recordKey: 'deed/1' }] }),
+      });
+      const { batchId } = (await sub.json()) as { batchId: string };
+      await rx.until(1); // rounds every 100 ms; the worker is woken by each
+      const e = officialVerify(ep.secret, rx.deliveries[0]!);
+      expect(e.data).toMatchObject({ batchId, proofsIncluded: true, batchUrl: `${svc.url}/v1/batches/${batchId}?include=anchors` });
+    } finally {
+      await rx.close();
+      await svc.close();
+    }
+  });
+});
