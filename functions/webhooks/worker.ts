@@ -9,8 +9,10 @@
  *
  * Nothing is lost if the process dies at any point: an outbox marker is deleted
  * only after every message of its event is recorded (delivered, or pending with
- * a due entry), and a due entry only after its attempt is recorded (the next due
- * entry is written first). A death in between means the attempt is made again:
+ * a due entry), and a due entry only after its attempt is recorded. The next due
+ * entry is written before the message that names its time, and that before the
+ * entry it replaces; a due entry whose time the message no longer names is
+ * stale and dropped. A death in between means the attempt is made again:
  * delivery is at least once, and receivers deduplicate by webhook-id. Every
  * attempt is signed when it is sent, with the endpoint's current secrets.
  */
@@ -124,7 +126,9 @@ class Recorder {
     this.pending = Recorder.empty();
     this.waiters = [];
     try {
-      await Promise.all([this.store.putMessages(w.messages), this.store.putAttempts(w.attempts), this.store.putDue(w.due)]);
+      // Order matters for a crash between any two: a message never names a due time without its entry.
+      await this.store.putDue(w.due);
+      await Promise.all([this.store.putMessages(w.messages), this.store.putAttempts(w.attempts)]);
       await Promise.all([this.store.deleteDue(w.dropDue), this.store.deleteOutbox(w.dropOutbox)]);
       for (const x of waiters) x.resolve();
     } catch (e) {
@@ -379,7 +383,8 @@ export class WebhookWorker {
     const messages = await this.wh.getMessages(dues);
     const payloads = await this.wh.getPayloads([...new Set(dues.map((d) => d.msgId))]);
     const drop: DueEntry[] = [];
-    const fail: WebhookMessage[] = [];
+    /** Messages that fail without an attempt, or move past a throttle. */
+    const rewrite: WebhookMessage[] = [];
     const moved: DueEntry[] = [];
     let started = 0;
     const seen = new Set<string>();
@@ -404,7 +409,7 @@ export class WebhookWorker {
       if (why !== undefined) {
         if (!due.manual) {
           const { nextAttemptAt: _, ...rest } = m;
-          fail.push({ ...rest, status: 'failed', history: [...m.history, this.skipped(m, nowIso, why)].slice(-HISTORY_MAX) });
+          rewrite.push({ ...rest, status: 'failed', history: [...m.history, this.skipped(m, nowIso, why)].slice(-HISTORY_MAX) });
         }
         drop.push(due);
         continue;
@@ -413,7 +418,7 @@ export class WebhookWorker {
       if (throttled !== undefined && Date.parse(throttled) > now) {
         if (due.manual) moved.push({ ...due, dueAt: throttled });
         else {
-          fail.push({ ...m, nextAttemptAt: throttled }); // not failed: rescheduled past the throttle
+          rewrite.push({ ...m, nextAttemptAt: throttled }); // not failed: rescheduled past the throttle
           moved.push({ dueAt: throttled, endpointId: m.endpointId, msgId: m.msgId });
         }
         drop.push(due);
@@ -431,7 +436,9 @@ export class WebhookWorker {
           }),
       );
     }
-    if (fail.length > 0 || moved.length > 0) await Promise.all([this.wh.putMessages(fail), this.wh.putDue(moved)]);
+    // New due entries before the messages that name them, both before the entries they replace.
+    if (moved.length > 0) await this.wh.putDue(moved);
+    if (rewrite.length > 0) await this.wh.putMessages(rewrite);
     if (drop.length > 0) await this.wh.deleteDue(drop);
     return { started, settled: drop.length };
   }
