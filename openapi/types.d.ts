@@ -3192,15 +3192,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem `payload-expired` (types https://ledgerseal.dev/problems/<slug>) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem `rate-limited` (types https://ledgerseal.dev/problems/<slug>) */
             429: {
                 headers: {

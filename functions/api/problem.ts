@@ -44,7 +44,6 @@ export const PROBLEM_TYPES = {
   'unsupported-media-type': { status: 415, title: 'Unsupported request media type' },
   'limit-exceeded': { status: 409, title: 'A limit on the number of such resources is reached' },
   'endpoint-disabled': { status: 409, title: 'The webhook endpoint is disabled' },
-  'payload-expired': { status: 410, title: 'The webhook payload is past its retention period' },
   'idempotency-key-reuse': { status: 422, title: 'The Idempotency-Key was already used with a different request body' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   'header-fields-too-large': { status: 431, title: 'Request header fields too large' },

@@ -281,7 +281,7 @@ const routes = {
     request: { params: msgParams },
     responses: {
       202: json(z.object({ msgId: z.string() }).openapi('WebhookResendQueued'), 'Queued'),
-      ...problemResponses('validation-error', ...COMMON, 'not-found', 'endpoint-disabled', 'payload-expired'),
+      ...problemResponses('validation-error', ...COMMON, 'not-found', 'endpoint-disabled'),
     },
   }),
   recover: createRoute({
@@ -552,7 +552,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>, services: Servic
     const { ep, m } = await messageOf(agencyOf(c), id, msgId);
     if (ep.status !== 'enabled') throw new ApiError('endpoint-disabled', 'the endpoint is disabled: enable it first');
     const payload = (await wh.getPayloads([m.msgId])).get(m.msgId);
-    if (!payload || Date.parse(payload.expiresAt) <= nowMs()) throw new ApiError('payload-expired', 'the payload of this message is past its retention period');
+    if (!payload || Date.parse(payload.expiresAt) <= nowMs()) throw new ApiError('not-found', 'the payload of this message is no longer kept (retention period)');
     await wh.putDue([{ dueAt: nowIso(), endpointId: ep.id, msgId: m.msgId, manual: true }]);
     services.webhooks?.wake();
     return c.json({ msgId: m.msgId }, 202);

@@ -448,9 +448,16 @@ export class WebhookWorker {
     return { at, attempt: m.attempts, trigger: 'scheduled', outcome: 'failed', durationMs: 0, error };
   }
 
+  /** Track work in flight until it settles; its failure is logged where it happens and left for the next pass. */
   private keep(p: Promise<void>): void {
-    this.running.add(p);
-    void p.finally(() => this.running.delete(p));
+    const q: Promise<void> = p.then(
+      () => void this.running.delete(q),
+      (e: unknown) => {
+        this.running.delete(q);
+        this.deps.log.error({ msg: 'webhook bookkeeping failed', error: e instanceof Error ? e.message : String(e) });
+      },
+    );
+    this.running.add(q);
   }
 
   /** Queue one attempt under the global and per-endpoint limits; resolves once it is recorded. */

@@ -51,7 +51,6 @@ export const PROBLEM_SLUGS = [
   'unsupported-media-type',
   'limit-exceeded',
   'endpoint-disabled',
-  'payload-expired',
   'idempotency-key-reuse',
   'rate-limited',
   'header-fields-too-large',
