@@ -36,7 +36,7 @@ import { wire, type Ledger } from '../functions/wiring.ts';
 import { percentile } from './_load.ts';
 import { fmt, printTable } from './_table.ts';
 
-const THROUGHPUT_EVENTS = Number(process.env.WH_N ?? 20_000);
+const THROUGHPUT_EVENTS = Number(process.env['LEDGERSEAL_BENCH_WEBHOOK_EVENTS'] ?? 20_000);
 const FANOUT_EVENTS = 5_000;
 const FANOUT_ENDPOINTS = 4;
 const LATENCY_ROUNDS = 150;
