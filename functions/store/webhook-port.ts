@@ -169,8 +169,11 @@ export interface WebhookStore {
   deleteEndpoint(agencyId: string, id: string): Promise<boolean>;
 
   // Outbox (written by putEvents of the main store, marker first)
-  /** Oldest writtenAt first over every shard, consistent, at most limit. */
-  listOutbox(limit: number): Promise<OutboxEntry[]>;
+  /**
+   * Oldest writtenAt first over every shard, consistent, at most limit; with
+   * `after` (`<writtenAt>#<eventId>`), only markers that sort after it.
+   */
+  listOutbox(limit: number, after?: string): Promise<OutboxEntry[]>;
   /** Consistent BatchGet of events by id; absent ids are not in the map. */
   getEvents(ids: string[]): Promise<Map<string, LedgerEvent>>;
   deleteOutbox(entries: OutboxEntry[]): Promise<void>;

@@ -215,8 +215,9 @@ export class DynamoWebhookStore implements W.WebhookStore {
   // ---- outbox --------------------------------------------------------------------------
 
   /** Up to `limit` markers from each shard (consistent: a deleted marker must not come back), merged by (writtenAt, eventId). */
-  async listOutbox(limit: number): Promise<W.OutboxEntry[]> {
-    const entries = (await this.readShards('OUTBOX#', pageLimit(limit))).map(outboxFrom);
+  async listOutbox(limit: number, after?: string): Promise<W.OutboxEntry[]> {
+    if (after !== undefined) keyTail('outbox position', after);
+    const entries = (await this.readShards('OUTBOX#', pageLimit(limit), undefined, after)).map(outboxFrom);
     entries.sort((a, b) => compareTuples([a.writtenAt, a.eventId], [b.writtenAt, b.eventId]));
     return entries.slice(0, limit);
   }
@@ -368,13 +369,19 @@ export class DynamoWebhookStore implements W.WebhookStore {
   }
 
   /** Up to `limit` items from each of the SHARDS partitions `<prefix><shard>` (sk <= max when given), consistently. */
-  private async readShards(prefix: string, limit: number, max?: string): Promise<Item[]> {
+  /** Up to `limit` items of every shard, consistent; sort keys <= max, or > min, when given. */
+  private async readShards(prefix: string, limit: number, max?: string, min?: string): Promise<Item[]> {
     const shards = Array.from({ length: SHARDS }, (_, i) => i);
+    const bound = max !== undefined ? ' AND sk <= :max' : min !== undefined ? ' AND sk > :min' : '';
     const perShard = await this.io.parallel(shards, (shard) =>
       this.io.queryAll(
         {
-          KeyConditionExpression: max === undefined ? 'pk = :pk' : 'pk = :pk AND sk <= :max',
-          ExpressionAttributeValues: { ':pk': S(`${prefix}${shard}`), ...(max !== undefined && { ':max': S(max) }) },
+          KeyConditionExpression: `pk = :pk${bound}`,
+          ExpressionAttributeValues: {
+            ':pk': S(`${prefix}${shard}`),
+            ...(max !== undefined && { ':max': S(max) }),
+            ...(max === undefined && min !== undefined && { ':min': S(min) }),
+          },
           ConsistentRead: true,
           Limit: limit,
         },

@@ -42,6 +42,8 @@ export const HISTORY_MAX = 20;
 /** A marker whose event never appeared (its writer died in between) is dropped after this. */
 export const ORPHAN_MARKER_MS = 3_600_000;
 const FETCH = 500;
+/** Reads of the outbox skip the markers in flight, but start from the oldest marker at least this often. */
+const FULL_SCAN_MS = 1_000;
 /** A pass fetches nothing new while this many attempts wait or run. */
 const MAX_QUEUED = 5_000;
 
@@ -166,6 +168,7 @@ export class WebhookWorker {
   private readonly inflightMessages = new Set<string>();
   private readonly running = new Set<Promise<void>>();
   private queued = 0;
+  private lastFullScan = 0;
   /** Attempts started from due entries and not yet recorded. */
   private inflightDue = 0;
   private loop: Promise<void> | undefined;
@@ -278,8 +281,17 @@ export class WebhookWorker {
   }
 
   private async fanOut(endpoints: Map<string, WebhookEndpoint>, now: number): Promise<PassResult> {
-    // Markers in flight are still in the outbox (deleted once recorded): read past them.
-    const entries = (await this.wh.listOutbox(FETCH + this.inflightOutbox.size)).filter((e) => !this.inflightOutbox.has(outboxKey(e)));
+    // Markers in flight are still in the outbox (deleted once recorded): read after the newest of
+    // them. Older markers left behind (not ready yet) are read by a full scan at least once a second.
+    let after: string | undefined;
+    if (this.inflightOutbox.size > 0 && now - this.lastFullScan < FULL_SCAN_MS) {
+      for (const k of this.inflightOutbox) if (after === undefined || k > after) after = k;
+    } else {
+      this.lastFullScan = now;
+    }
+    const entries = (await this.wh.listOutbox(FETCH + (after === undefined ? this.inflightOutbox.size : 0), after)).filter(
+      (e) => !this.inflightOutbox.has(outboxKey(e)),
+    );
     if (entries.length === 0) return { started: 0, settled: 0 };
     const events = await this.wh.getEvents([...new Set(entries.map((e) => e.eventId))]);
     const nowIso = new Date(now).toISOString();

@@ -260,6 +260,11 @@ describe('outbox markers', () => {
       expect(await wh.listOutbox(100)).toStrictEqual(expected);
       expect(await wh.listOutbox(5)).toStrictEqual(expected.slice(0, 5));
       expect(await wh.listOutbox(15)).toStrictEqual(expected.slice(0, 15));
+      // `after`: only markers that sort after a position (the worker reads past markers in flight).
+      const pos = (e: { writtenAt: string; eventId: string }): string => `${e.writtenAt}#${e.eventId}`;
+      expect(await wh.listOutbox(100, pos(expected[9]!))).toStrictEqual(expected.slice(10));
+      expect(await wh.listOutbox(3, pos(expected[20]!))).toStrictEqual(expected.slice(21, 24));
+      expect(await wh.listOutbox(100, pos(expected.at(-1)!))).toStrictEqual([]);
 
       await wh.deleteOutbox(expected.slice(0, 14));
       expect(await wh.listOutbox(100)).toStrictEqual(expected.slice(14));
