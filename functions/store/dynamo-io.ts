@@ -106,6 +106,9 @@ export function clientGate(client: DynamoDBClient): Gate {
   return g;
 }
 
+const conditionFields = (c: Condition | undefined) =>
+  c && { ConditionExpression: c.expression, ExpressionAttributeNames: c.names, ExpressionAttributeValues: c.values };
+
 export class TableIo {
   private readonly gate: Gate;
 
@@ -131,26 +134,8 @@ export class TableIo {
 
   /** Put, optionally conditional; false when the condition failed. */
   async put(item: Item, condition?: Condition): Promise<boolean> {
-    try {
-      const res = await this.gate.run(() => this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: item,
-          ReturnConsumedCapacity: 'TOTAL',
-          ...(condition && {
-            ConditionExpression: condition.expression,
-            ExpressionAttributeNames: condition.names,
-            ExpressionAttributeValues: condition.values,
-          }),
-        }),
-      ));
-      this.meter('write', res.ConsumedCapacity);
-      return true;
-    } catch (e) {
-      if (!condition || !isConditionFailure(e)) throw e;
-      this.capacity.write += Math.max(1, Math.ceil(itemBytes(item) / 1024));
-      return false;
-    }
+    const command = new PutItemCommand({ TableName: this.tableName, Item: item, ReturnConsumedCapacity: 'TOTAL', ...conditionFields(condition) });
+    return this.conditional(() => this.client.send(command), condition, Math.max(1, Math.ceil(itemBytes(item) / 1024)));
   }
 
   /** UpdateItem; the new item (ReturnValues ALL_NEW) or null when the condition failed. */
@@ -170,24 +155,22 @@ export class TableIo {
 
   /** Delete, optionally conditional; false when the condition failed. */
   async delete(key: Item, condition?: Condition): Promise<boolean> {
+    const command = new DeleteItemCommand({ TableName: this.tableName, Key: key, ReturnConsumedCapacity: 'TOTAL', ...conditionFields(condition) });
+    return this.conditional(() => this.client.send(command), condition, 1);
+  }
+
+  /**
+   * One write; false when its condition failed. A failed condition is billed but
+   * reports no ConsumedCapacity: `failedUnits` is added instead (a lower bound).
+   */
+  private async conditional(send: () => Promise<{ ConsumedCapacity?: ConsumedCapacity }>, condition: Condition | undefined, failedUnits: number): Promise<boolean> {
     try {
-      const res = await this.gate.run(() => this.client.send(
-        new DeleteItemCommand({
-          TableName: this.tableName,
-          Key: key,
-          ReturnConsumedCapacity: 'TOTAL',
-          ...(condition && {
-            ConditionExpression: condition.expression,
-            ExpressionAttributeNames: condition.names,
-            ExpressionAttributeValues: condition.values,
-          }),
-        }),
-      ));
+      const res = await this.gate.run(send);
       this.meter('write', res.ConsumedCapacity);
       return true;
     } catch (e) {
       if (!condition || !isConditionFailure(e)) throw e;
-      this.capacity.write += 1;
+      this.capacity.write += failedUnits;
       return false;
     }
   }

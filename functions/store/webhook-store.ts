@@ -94,6 +94,7 @@ function checkMessage(m: W.WebhookMessage): void {
   for (const name of ['nextAttemptAt', 'deliveredAt'] as const) if (m[name] !== undefined) timestamp(name, m[name]);
   if (!MESSAGE_STATUSES.includes(m.status)) invalid('status must be pending, delivered or failed');
   nonNegInt('attempts', m.attempts);
+  nonNegInt('scheduledAttempts', m.scheduledAttempts);
   if (!Array.isArray(m.history)) invalid('history must be a list');
 }
 
