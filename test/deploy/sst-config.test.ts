@@ -146,6 +146,14 @@ describe.each([
     }
   });
 
+  it('bundles every function with the esbuild plugins of functions/aws/esbuild-plugins.mjs (an ESM file SST loads with node)', async () => {
+    for (const f of cfg.functions) {
+      expect(f.args.nodejs?.plugins, f.name).toBe('functions/aws/esbuild-plugins.mjs');
+      const mod = (await import(pathToFileURL(join(ROOT, f.args.nodejs.plugins)).href)) as { default: { name: string }[] };
+      expect(mod.default.map((p) => p.name)).toEqual(['zod-locales-en']);
+    }
+  });
+
   it('puts rounds and webhooks on CronV2 rate(1 minute), publication hourly, each with the Scheduler context attributes as event', () => {
     const crons = Object.fromEntries(cfg.functions.filter((f) => f.via.kind === 'CronV2').map((f) => [f.name, f.via] as const));
     expect(Object.keys(crons).sort()).toEqual(['PublishHandler', 'RoundsHandler', 'WebhooksHandler']);
