@@ -20,20 +20,17 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { build, type Metafile } from 'esbuild';
+import { join } from 'node:path';
 import { generateCosignerKey } from '@ledgerseal/sdk';
 import { generateAdminToken } from '../functions/api/auth.ts';
 import { defaultValidatorSet } from '../functions/ledger/keys.ts';
 import { createDynamoClient, startDynalite } from '../functions/store/dynalite.ts';
 import { ensureTable } from '../functions/store/table.ts';
-import plugins from '../functions/aws/esbuild-plugins.mjs';
+import { sstBundle as bundle } from './_bundle.ts';
 import { fmt, printTable } from './_table.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const RUNS = Number(process.env['LEDGERSEAL_BENCH_COLD_RUNS'] ?? 9);
 
 /** The handlers of sst.config.ts, with the resources each links (sst.config.ts's table). */
@@ -43,51 +40,6 @@ const HANDLERS = [
   { name: 'WebhooksHandler', file: 'functions/aws/webhooks.ts', links: ['LedgerTable', 'ValidatorSet', 'WebhookSealingKeys'] },
   { name: 'PublishHandler', file: 'functions/aws/publish.ts', links: ['LedgerTable', 'ValidatorSet'] },
 ] as const;
-
-/** SST's banner for ESM functions (build.go). */
-const BANNER = [
-  `import { createRequire as topLevelCreateRequire } from 'module';`,
-  `const require = topLevelCreateRequire(import.meta.url);`,
-  `import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"`,
-  `const __filename = topLevelFileUrlToPath(import.meta.url)`,
-  `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))`,
-  '',
-].join('\n');
-
-function packageOf(input: string): string {
-  const i = input.lastIndexOf('node_modules/');
-  if (i < 0) return input.startsWith('sdk/') ? '@ledgerseal/sdk' : 'ledgerseal (functions/)';
-  const rest = input.slice(i + 'node_modules/'.length).split('/');
-  return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
-}
-
-async function bundle(entry: string, outfile: string, withPlugins = true): Promise<{ bytes: number; gzip: number; packages: Map<string, number> }> {
-  const result = await build({
-    entryPoints: [join(ROOT, entry)],
-    absWorkingDir: ROOT,
-    platform: 'node',
-    format: 'esm',
-    target: 'es2023',
-    bundle: true,
-    minifyWhitespace: true,
-    minifySyntax: true,
-    minifyIdentifiers: true,
-    keepNames: true,
-    mainFields: ['module', 'main'],
-    external: ['sharp', 'pg-native'],
-    banner: { js: BANNER },
-    sourcemap: 'linked',
-    metafile: true,
-    outfile,
-    logLevel: 'error',
-    plugins: withPlugins ? plugins : [],
-  });
-  const code = readFileSync(outfile);
-  const out = Object.entries((result.metafile as Metafile).outputs).find(([k]) => k.endsWith('.mjs'))![1];
-  const packages = new Map<string, number>();
-  for (const [input, { bytesInOutput }] of Object.entries(out.inputs)) packages.set(packageOf(input), (packages.get(packageOf(input)) ?? 0) + bytesInOutput);
-  return { bytes: code.length, gzip: gzipSync(code, { level: 9 }).length, packages };
-}
 
 function child(file: string, args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
