@@ -1,17 +1,169 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 /**
- * SST v3+ deployment. Minimal until the deployment issue: the app is declared so
- * `sst install` can generate its platform types; resources arrive with the service.
+ * The AWS deployment (SST 4.x; docs/deploy.md). One table, four functions,
+ * the secrets they need, and nothing linked that a function does not read:
+ *
+ * | function   | trigger                         | links |
+ * | ---------- | ------------------------------- | ----- |
+ * | ApiHandler | API Gateway HTTP API `$default` | LedgerTable, ValidatorSet, AdminKeyHash, WebhookSealingKeys |
+ * | Rounds     | CronV2 rate(1 minute)           | LedgerTable, ValidatorSet, CoordinatorToken, ValidatorEndpoints, HostedValidators, WebhookSealingKeys |
+ * | Webhooks   | CronV2 rate(1 minute)           | LedgerTable, ValidatorSet, WebhookSealingKeys |
+ * | Publish    | CronV2 rate(1 hour)             | LedgerTable, ValidatorSet |
+ *
+ * The handlers (functions/aws/) read exactly these `Resource.X`; the offline
+ * checks (test/deploy/sst-config.test.ts) evaluate this file with recording
+ * stand-ins for SST's globals and hold the two together. The npm package
+ * `sst` does not ship the platform types referenced above (`sst install`
+ * generates them, and it cannot run offline), so this file is not type-checked
+ * by `npm test` (tsconfig.json excludes it).
  */
+
+/** The stage that keeps its data and refuses `sst remove` (docs/deploy.md "Teardown"). */
+const PRODUCTION_STAGE = 'production';
+/** Explicit: SST 4's default runtime is nodejs24.x. */
+const RUNTIME = 'nodejs22.x';
+/** No native code in the bundles, and arm64 Lambda costs 20 % less per GB-s. */
+const ARCHITECTURE = 'arm64';
+
+/** What a deployer edits before the first deploy (docs/deploy.md "Settings"). */
+const SETTINGS = {
+  /**
+   * The checkpoint origin of each stage (C2SP tlog-checkpoint origin line):
+   * it is in every checkpoint and proof, so it is fixed for the life of a
+   * ledger. Never change it once a stage has a block.
+   */
+  origin: (stage: string): string => (stage === PRODUCTION_STAGE ? 'ledgerseal.example.gov' : `ledgerseal.example.gov/${stage}`),
+  /** The API's custom domain per stage (docs/deploy.md "Custom domain"), or undefined for the API Gateway URL. */
+  domain: (_stage: string): string | undefined => undefined,
+};
+
+/**
+ * Validators this app runs itself, one entry each: `{ id: 'Validator1', name: 'validator-1' }`.
+ * Empty until the independent-validator work (docs/deploy.md "Validators"):
+ * until then the coordinator reaches every validator at the URLs of the
+ * ValidatorEndpoints secret. Each entry then becomes the block commented out
+ * in run(): one function with its own function URL, its own secrets and its
+ * own state table, linked to nothing else, whose URL reaches the coordinator
+ * through the HostedValidators link.
+ */
+const VALIDATORS: readonly { id: string; name: string }[] = [];
+
+/** What EventBridge Scheduler passes to the scheduled functions (its context attributes; functions/aws/scheduled.ts ScheduleEvent). */
+const SCHEDULE_EVENT = {
+  scheduledTime: '<aws.scheduler.scheduled-time>',
+  scheduleArn: '<aws.scheduler.schedule-arn>',
+  executionId: '<aws.scheduler.execution-id>',
+  attemptNumber: '<aws.scheduler.attempt-number>',
+};
+
 export default $config({
   app(input) {
+    const production = input?.stage === PRODUCTION_STAGE;
     return {
       name: 'ledgerseal',
-      removal: input?.stage === 'production' ? 'retain' : 'remove',
       home: 'aws',
+      // Production keeps the table (and everything else) on `sst remove`, and refuses to be removed at all.
+      removal: production ? 'retain' : 'remove',
+      protect: production,
     };
   },
   async run() {
-    return {};
+    const { TABLE_SHAPE } = await import('./functions/store/table-shape.ts');
+    const stage = $app.stage;
+    const production = stage === PRODUCTION_STAGE;
+    const origin = SETTINGS.origin(stage);
+    const domain = SETTINGS.domain(stage);
+
+    // The table, from the store's own shape (functions/store/table-shape.ts). Point-in-time
+    // recovery on (SST's default too; set here so that a change of default cannot drop it).
+    const table = new sst.aws.Dynamo('LedgerTable', {
+      ...TABLE_SHAPE,
+      deletionProtection: production,
+      transform: { table: { pointInTimeRecovery: { enabled: true } } },
+    });
+
+    // Secrets (docs/deploy.md "Secrets"): `npx sst secret set <Name> <value> --stage <stage>`.
+    const adminKeyHash = new sst.Secret('AdminKeyHash');
+    const coordinatorToken = new sst.Secret('CoordinatorToken');
+    const webhookSealingKeys = new sst.Secret('WebhookSealingKeys');
+    const validatorSet = new sst.Secret('ValidatorSet');
+    const validatorEndpoints = new sst.Secret('ValidatorEndpoints');
+
+    // Validators hosted here (VALIDATORS, above). With the independent-validator work:
+    //   const hosted = VALIDATORS.map((v) => {
+    //     const signerKey = new sst.Secret(`${v.id}SignerKey`);
+    //     const coordinatorKeyHash = new sst.Secret(`${v.id}CoordinatorKeyHash`);
+    //     const state = new sst.aws.Dynamo(`${v.id}State`, { ...VALIDATOR_STATE_SHAPE });
+    //     const fn = new sst.aws.Function(v.id, {
+    //       handler: 'functions/aws/validator.handler', runtime: RUNTIME, architecture: ARCHITECTURE,
+    //       url: true, link: [signerKey, coordinatorKeyHash, state], environment: { LEDGERSEAL_ORIGIN: origin, LEDGERSEAL_VALIDATOR_NAME: v.name },
+    //     });
+    //     return { name: v.name, url: fn.url };
+    //   });
+    if (VALIDATORS.length > 0) throw new Error('validator functions arrive with the independent-validator work (docs/deploy.md "Validators")');
+    const hosted: { name: string; url: string }[] = [];
+    const hostedValidators = new sst.Linkable('HostedValidators', {
+      properties: { endpoints: Object.fromEntries(hosted.map((v) => [v.name, v.url])) },
+    });
+
+    const api = new sst.aws.ApiGatewayV2('Api', { ...(domain !== undefined ? { domain } : {}) });
+    const publicUrl = domain !== undefined ? `https://${domain}` : api.url;
+    const environment = { LEDGERSEAL_ORIGIN: origin, LEDGERSEAL_PUBLIC_URL: publicUrl };
+    // The esbuild plugin drops zod's unused message locales: 267 KB of each bundle (functions/aws/esbuild-plugins.mjs).
+    const nodejs = { plugins: 'functions/aws/esbuild-plugins.mjs' };
+    const common = { runtime: RUNTIME, architecture: ARCHITECTURE, environment, nodejs } as const;
+
+    const apiHandler = new sst.aws.Function('ApiHandler', {
+      ...common,
+      handler: 'functions/aws/api.handler',
+      memory: '1024 MB',
+      timeout: '30 seconds', // API Gateway's integration limit
+      link: [table, validatorSet, adminKeyHash, webhookSealingKeys],
+    });
+    api.route('$default', apiHandler.arn);
+
+    new sst.aws.CronV2('Rounds', {
+      schedule: 'rate(1 minute)',
+      event: SCHEDULE_EVENT,
+      function: {
+        ...common,
+        handler: 'functions/aws/rounds.handler',
+        memory: '1024 MB',
+        // Rounds start for 45 s at most; the last may wait 60 s for signatures (functions/aws/scheduled.ts).
+        timeout: '2 minutes',
+        link: [table, validatorSet, coordinatorToken, validatorEndpoints, hostedValidators, webhookSealingKeys],
+      },
+    });
+
+    new sst.aws.CronV2('Webhooks', {
+      schedule: 'rate(1 minute)',
+      event: SCHEDULE_EVENT,
+      function: {
+        ...common,
+        handler: 'functions/aws/webhooks.handler',
+        memory: '512 MB',
+        timeout: '90 seconds',
+        link: [table, validatorSet, webhookSealingKeys],
+      },
+    });
+
+    new sst.aws.CronV2('Publish', {
+      schedule: 'rate(1 hour)',
+      event: SCHEDULE_EVENT,
+      function: {
+        ...common,
+        handler: 'functions/aws/publish.handler',
+        memory: '256 MB',
+        timeout: '1 minute',
+        link: [table, validatorSet],
+      },
+    });
+
+    return {
+      api: api.url,
+      publicUrl,
+      origin,
+      // Validator verifier keys: added with the validator functions (each from its own key).
+    };
   },
 });

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import { AbstractIterator } from 'abstract-level';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { withoutNodeVersionWarning } from './dynamo-client.ts';
 
 /**
  * dynalite 4.0.0 wraps abstract-level iterators in streams whose destroy() calls
@@ -72,26 +73,6 @@ export async function startDynalite(opts: { path?: string; port?: number } = {})
       return closing;
     },
   };
-}
-
-/**
- * The AWS SDK v3 warns once per process that it will soon need Node 22. The
- * project supports Node 20 until then, so only that one warning is dropped
- * while the client is constructed (that is when the SDK checks).
- */
-function withoutNodeVersionWarning<T>(build: () => T): T {
-  const original = process.emitWarning;
-  const filtered = function (this: unknown, warning: string | Error, ...rest: unknown[]): void {
-    const text = typeof warning === 'string' ? warning : warning.message;
-    if (text.startsWith('NodeVersionSupportWarning')) return;
-    (original as (...a: unknown[]) => void).call(process, warning, ...rest);
-  };
-  process.emitWarning = filtered as typeof process.emitWarning;
-  try {
-    return build();
-  } finally {
-    process.emitWarning = original;
-  }
 }
 
 /** A client for a local endpoint: dummy credentials, region `local`, bounded retries and timeouts. */

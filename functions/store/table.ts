@@ -4,8 +4,8 @@
  * Primary key pk (S) / sk (S); one global secondary index `gsi1` (gpk / gsk,
  * projection ALL) used only by the event outbox's time-ordered listing; TTL
  * attribute `ttl` (epoch seconds) on idempotency records. On-demand billing.
- * ensureTable is for dynalite and first local starts; the AWS deployment is to
- * declare the same shape from TABLE_SHAPE.
+ * ensureTable is for dynalite and first local starts; the AWS deployment
+ * (sst.config.ts) declares the same shape from TABLE_SHAPE (table-shape.ts).
  */
 import {
   CreateTableCommand,
@@ -14,17 +14,9 @@ import {
   type DynamoDBClient,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
+import { EVENTS_INDEX } from './table-shape.ts';
 
-export const EVENTS_INDEX = 'gsi1';
-export const TTL_ATTRIBUTE = 'ttl';
-
-/** The table in the words of SST's `sst.aws.Dynamo` component (fields, primaryIndex, globalIndexes, ttl). */
-export const TABLE_SHAPE = {
-  fields: { pk: 'string', sk: 'string', gpk: 'string', gsk: 'string' },
-  primaryIndex: { hashKey: 'pk', rangeKey: 'sk' },
-  globalIndexes: { [EVENTS_INDEX]: { hashKey: 'gpk', rangeKey: 'gsk', projection: 'all' } },
-  ttl: TTL_ATTRIBUTE,
-} as const;
+export { EVENTS_INDEX, TABLE_SHAPE, TTL_ATTRIBUTE } from './table-shape.ts';
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   return {

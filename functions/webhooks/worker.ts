@@ -252,10 +252,12 @@ export class WebhookWorker {
   /**
    * Passes until nothing is left to do now and nothing is in flight: what tests
    * and a scheduled run (Lambda) do. A pass that finds nothing new waits for an
-   * attempt in flight to be recorded, then looks again.
+   * attempt in flight to be recorded, then looks again. No pass starts at or
+   * after `deadline` (epoch ms, wall clock: a Lambda's time budget); attempts
+   * already started are left to finish (stop() or idle() waits for them).
    */
-  async drain(maxPasses = 100_000): Promise<void> {
-    for (let i = 0; i < maxPasses; i++) {
+  async drain(maxPasses = 100_000, deadline = Number.POSITIVE_INFINITY): Promise<void> {
+    for (let i = 0; i < maxPasses && Date.now() < deadline; i++) {
       const r = await this.pass();
       if (r.started + r.settled === 0 && this.running.size === 0) return;
       // Look again once enough is recorded for a pass to be worth it.
