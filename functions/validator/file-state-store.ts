@@ -158,7 +158,11 @@ class DocumentStateStore implements ValidatorStateStore {
   }
 
   save(state: ValidatorState): Promise<boolean> {
-    checkFrontier(state.size, state.frontier);
+    try {
+      checkFrontier(state.size, state.frontier);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.#serial(async () => {
       if (this.#doc.state && this.#doc.state.size > state.size) return false;
       await this.#commit({ ...this.#doc, state: fromState(state) });

@@ -25,7 +25,7 @@ import { memoryStateStore } from '../../functions/validator/file-state-store.ts'
 import { httpLedgerSource, type LedgerSource } from '../../functions/validator/ledger-source.ts';
 import type { SignResponse } from '../../functions/validator/protocol.ts';
 import type { ValidatorStateStore } from '../../functions/validator/state-store.ts';
-import { Validator } from '../../functions/validator/validator.ts';
+import { Validator, type ValidatorLogger } from '../../functions/validator/validator.ts';
 import { type TestStore, withStore as withEngineStore } from '../helpers/dynalite.ts';
 import { laggingEngine, type LaggingEngine } from '../helpers/lagging-engine.ts';
 
@@ -84,6 +84,7 @@ export interface ValidatorFixtureOptions {
   state?: ValidatorStateStore;
   /** Where it reads the public log (default: publicLog(store)). */
   source?: LedgerSource;
+  log?: ValidatorLogger;
 }
 
 /** Validator `index` of the fixture set, reading the ledger of `store` only through its public API. */
@@ -98,6 +99,7 @@ export function validatorOf(store: Store, index: number, opts: ValidatorFixtureO
     source: opts.source ?? publicLog(store),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.maxClockSkewMs !== undefined ? { maxClockSkewMs: opts.maxClockSkewMs } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
   });
 }
 
