@@ -43,6 +43,20 @@
  * | LEDGERSEAL_DATA_DIR   | `.data`    | dynalite files, validator keys, admin key hash, lock |
  * | LEDGERSEAL_ADMIN_KEY  | (generated on first start) | the admin token itself (its hash is used) |
  *
+ * One validator as its own service (`npm run validator`, loadValidatorConfig;
+ * functions/validator/README.md) reads LEDGERSEAL_ORIGIN,
+ * LEDGERSEAL_COORDINATOR_KEY_HASH, LEDGERSEAL_MAX_CLOCK_SKEW_MS,
+ * LEDGERSEAL_MAX_BODY_BYTES and these:
+ *
+ * | LEDGERSEAL_VALIDATOR_NAME      | (required)        | its name in the validator set |
+ * | LEDGERSEAL_VALIDATOR_DATA_DIR  | `.validator`      | its key file and state (state.json, lock) |
+ * | LEDGERSEAL_VALIDATOR_KEY_FILE  | `<data dir>/validator.key` | its signer key (generated, 0600, when missing) |
+ * | LEDGERSEAL_VALIDATOR_PORT      | 8788              | HTTP port (0: any free port) |
+ * | LEDGERSEAL_VALIDATOR_HOST      | 127.0.0.1         | interface to listen on |
+ * | LEDGERSEAL_LEDGER_URL          | (required to sign) | the coordinator's public API, for catch-up and the rollback check |
+ * | LEDGERSEAL_LEDGER_TIMEOUT_MS   | 10000             | one request to that API; 100..120000 |
+ * | LEDGERSEAL_VALIDATOR_SET       | (required to sign) | path of the validator set document (or the JSON itself) |
+ *
  * The batch size limit (MAX_BATCH = 10,000 hashes) is part of the API contract
  * (it appears in openapi.json), so it is a constant, not a variable.
  */
@@ -282,4 +296,53 @@ export function loadLocalConfig(env: Env = globalThis.process?.env ?? {}): { con
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return { config, local };
+}
+
+/** One validator as its own service (functions/validator/main.ts, or a Lambda per validator). */
+export interface ValidatorConfig {
+  name: string;
+  origin: string;
+  /** Lowercase hex SHA-256 of the coordinator's token; null: every sign request is 401. */
+  coordinatorKeyHash: string | null;
+  maxClockSkewMs: number;
+  maxBodyBytes: number;
+  /** The coordinator's public API base URL, or null (then it cannot catch up and refuses to sign). */
+  ledgerUrl: string | null;
+  ledgerTimeoutMs: number;
+  /** Path of the validator set document, or the document itself (starts with `{`); null when not given yet. */
+  validatorSet: string | null;
+  dataDir: string;
+  keyFile: string;
+  port: number;
+  host: string;
+}
+
+/** Read a validator's configuration; throws ConfigError listing every problem. */
+export function loadValidatorConfig(env: Env = globalThis.process?.env ?? {}): ValidatorConfig {
+  const r = reader(env);
+  const { problems, str, int, hash } = r;
+  const d = CONFIG_DEFAULTS;
+  const name = str('LEDGERSEAL_VALIDATOR_NAME') ?? '';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) problems.push('LEDGERSEAL_VALIDATOR_NAME must be 1..64 of A-Z a-z 0-9 . _ - (its name in the validator set)');
+  const origin = str('LEDGERSEAL_ORIGIN') ?? d.origin;
+  if (!ORIGIN_RE.test(origin)) problems.push('LEDGERSEAL_ORIGIN must be 1..255 printable ASCII characters without spaces');
+  const ledgerUrl = str('LEDGERSEAL_LEDGER_URL') ?? null;
+  if (ledgerUrl !== null && !/^https?:\/\/[^\s]+$/.test(ledgerUrl)) problems.push('LEDGERSEAL_LEDGER_URL must be an http(s) URL');
+  const dataDir = str('LEDGERSEAL_VALIDATOR_DATA_DIR') ?? '.validator';
+  const config: ValidatorConfig = {
+    name,
+    origin,
+    coordinatorKeyHash: hash('LEDGERSEAL_COORDINATOR_KEY_HASH'),
+    maxClockSkewMs: int('LEDGERSEAL_MAX_CLOCK_SKEW_MS', d.maxClockSkewMs, 1_000, 3_600_000),
+    maxBodyBytes: int('LEDGERSEAL_MAX_BODY_BYTES', d.maxBodyBytes, 1024, 6 * 1024 * 1024),
+    ledgerUrl: ledgerUrl?.replace(/\/+$/, '') ?? null,
+    ledgerTimeoutMs: int('LEDGERSEAL_LEDGER_TIMEOUT_MS', 10_000, 100, 120_000),
+    validatorSet: str('LEDGERSEAL_VALIDATOR_SET') ?? null,
+    dataDir,
+    keyFile: str('LEDGERSEAL_VALIDATOR_KEY_FILE') ?? `${dataDir.replace(/\/+$/, '')}/validator.key`,
+    port: int('LEDGERSEAL_VALIDATOR_PORT', 8788, 0, 65_535),
+    host: str('LEDGERSEAL_VALIDATOR_HOST') ?? d.host,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }

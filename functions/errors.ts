@@ -13,7 +13,7 @@
  *                       the round leaves it out (docs/protocol.md 7.2)
  *
  * The sdk has its own class (LedgersealError); validator refusals have theirs
- * (ValidatorRefusal, ledger/validator-protocol.ts) because they cross a process
+ * (ValidatorRefusal, validator/protocol.ts) because they cross a process
  * boundary with their own codes.
  */
 export const SERVICE_ERROR_CODES = [

@@ -6,7 +6,7 @@
 import type { ValidatorSet } from '@ledgerseal/sdk';
 import type { Context } from 'hono';
 import type { Config } from './config.ts';
-import type { SignRequest, SignResponse } from './ledger/validator-protocol.ts';
+import type { SignRequest, SignResponse } from './validator/protocol.ts';
 import type { Store } from './store/port.ts';
 
 export interface Clock {

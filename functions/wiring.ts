@@ -12,7 +12,10 @@ import { runRound, type RoundDeps, type RoundOutcome, type Timers } from './ledg
 import { defaultValidatorSet, type ValidatorKey } from './ledger/keys.ts';
 import { runPublication, type PublicationOutcome } from './ledger/publisher.ts';
 import { httpValidator, type HttpValidatorOptions, inProcessValidator, type ValidatorClient } from './ledger/remote-validator.ts';
-import { Validator } from './ledger/validator.ts';
+import { memoryStateStore } from './validator/file-state-store.ts';
+import { httpLedgerSource, type LedgerSource } from './validator/ledger-source.ts';
+import type { ValidatorStateStore } from './validator/state-store.ts';
+import { Validator } from './validator/validator.ts';
 import { type ClientAddress, type Clock, type Logger, type Services, silentLogger, systemClock } from './services.ts';
 import type { Store } from './store/port.ts';
 import { createSender, type Sender } from './webhooks/http-send.ts';
@@ -23,6 +26,13 @@ export interface WiringInput {
   store: Store;
   /** Validators hosted by this process (their signer keys): signing in process, and behind POST /v1/validator/sign. */
   validatorKeys?: readonly ValidatorKey[];
+  /**
+   * The state store of each hosted validator (its own: never the ledger's table). The
+   * local runner passes file stores under `<dataDir>/validators/<name>/`. Default: in
+   * memory (tests and benchmarks; a restart forgets what was signed, and the
+   * validator then relearns it from the public log at its start-up check).
+   */
+  validatorState?: (name: string) => ValidatorStateStore;
   /** The validator set in force. Default: the set of `validatorKeys`, weight 1 each, bound to the origin. */
   validatorSet?: ValidatorSet;
   /** Validators the coordinator reaches over HTTP instead of in process. */
@@ -70,9 +80,30 @@ export function wire(input: WiringInput): Ledger {
   const validatorSet = input.validatorSet ?? defaultValidatorSet(config.origin, keys);
   const now = (): Date => clock.now();
 
+  // Hosted validators read the ledger only through its public API, served in process by this app
+  // (created below; the closure reads it at call time).
+  let app: LedgersealApp | undefined;
+  const publicLog: LedgerSource = httpLedgerSource({
+    url: 'http://ledger.in-process',
+    fetch: (url, init) => {
+      if (!app) throw new Error('the app is not built yet');
+      return app.request(url, init);
+    },
+  });
+  const stateOf = input.validatorState ?? ((name: string) => memoryStateStore({ name, origin: config.origin }));
   const validators = keys.map(
     (k) =>
-      new Validator({ name: k.name, signerKey: k.signerKey, store, origin: config.origin, validatorSet, maxClockSkewMs: config.maxClockSkewMs, now }),
+      new Validator({
+        name: k.name,
+        signerKey: k.signerKey,
+        origin: config.origin,
+        validatorSet,
+        state: stateOf(k.name),
+        source: publicLog,
+        maxClockSkewMs: config.maxClockSkewMs,
+        now,
+        log,
+      }),
   );
   const remote = (input.remoteValidators ?? []).map((r) => httpValidator(r));
   const clients = [...validators.map((v) => inProcessValidator(v)), ...remote];
@@ -101,7 +132,7 @@ export function wire(input: WiringInput): Ledger {
   const sender = input.webhookSender ?? createSender({ policy: { allowLoopback: config.webhooks.allowLoopback, allowHttp: config.webhooks.allowLoopback } });
   const webhooks = new WebhookWorker({ store, config: config.webhooks, origin: config.origin, publicUrl: config.publicUrl, sender, clock, log });
   services.webhooks = webhooks;
-  const app = createApp(services);
+  app = createApp(services);
 
   const roundDeps: RoundDeps = {
     store,

@@ -1188,7 +1188,7 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "BAD_REQUEST" | "WRONG_ORIGIN" | "UNKNOWN_PROPOSAL" | "PROPOSAL_MISMATCH" | "MALFORMED_HEADER" | "STALE_HEIGHT" | "CANNOT_CATCH_UP" | "BAD_PREV" | "BAD_TIME" | "BAD_VALIDATOR_SET" | "BAD_ROUND" | "BAD_CHECKPOINT" | "EQUIVOCATION";
+            code: "BAD_REQUEST" | "WRONG_ORIGIN" | "MALFORMED_HEADER" | "STALE_HEIGHT" | "CANNOT_CATCH_UP" | "BAD_PREV" | "BAD_TIME" | "BAD_VALIDATOR_SET" | "BAD_ROUND" | "BAD_CHECKPOINT" | "EQUIVOCATION" | "STATE_CONFLICT";
             validator: string;
         };
         SignRequest: {
@@ -1201,6 +1201,12 @@ export interface components {
             header: string;
             /** @description The unsigned checkpoint body of size height + 1 (C2SP tlog-checkpoint). */
             checkpoint: string;
+            /** @description The round members in round order: each batch root (the round tree leaf data) with its anchor count. The validator recomputes round-size, anchors and round-root from them. */
+            members: components["schemas"]["SignRequestMember"][];
+        };
+        SignRequestMember: {
+            root: string;
+            count: number;
         };
         Health: {
             /** @enum {string} */
@@ -3738,16 +3744,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Refusal UNKNOWN_PROPOSAL, or `not-found` when this deployment hosts no validator */
+            /** @description Problem `not-found` (types https://ledgerseal.dev/problems/<slug>) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["SignRefusal"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Refusal: a state conflict (STALE_HEIGHT, CANNOT_CATCH_UP, PROPOSAL_MISMATCH, EQUIVOCATION) */
+            /** @description Refusal: a state conflict (STALE_HEIGHT, CANNOT_CATCH_UP, EQUIVOCATION, STATE_CONFLICT) */
             409: {
                 headers: {
                     [name: string]: unknown;

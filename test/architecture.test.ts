@@ -22,7 +22,11 @@
  *   (`@ledgerseal/sdk` and the subpaths its package.json exports), never by path;
  * - functions/store/ imports nothing of the ledger, the API or the wiring
  *   (only its own files and functions/errors.ts);
- * - functions/ledger/ imports nothing of the API.
+ * - functions/ledger/ imports nothing of the API;
+ * - functions/validator/ (an independent validator) imports nothing of the
+ *   coordinator's table (functions/store/), the ledger (coordinator, calendar),
+ *   the API app (functions/api/, functions/app.ts), the services or the wiring:
+ *   only its own files, the sdk and packages; the ledger imports it, never back.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -165,5 +169,15 @@ describe('dependency directions', () => {
       to === null || to.startsWith('functions/store/') || to === 'functions/errors.ts' ? null : 'store depends on service code');
     const ledger = violations('functions/ledger', (_f, _s, to) => (to?.startsWith('functions/api/') ? 'ledger depends on the API' : null));
     expect([...store, ...ledger]).toEqual([]);
+  });
+
+  it('the validator unit needs nothing of the coordinator: no store, ledger, API, services or wiring', () => {
+    const found = violations('functions/validator', (_f, _s, to) => {
+      if (to === null) return null;
+      if (to.startsWith('functions/validator/') || to === 'functions/config.ts') return null;
+      return 'the validator depends on the coordinator side';
+    });
+    expect(sources('functions/validator').length).toBeGreaterThan(5);
+    expect(found).toEqual([]);
   });
 });

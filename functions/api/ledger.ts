@@ -185,7 +185,10 @@ export function registerLedgerRoutes(app: OpenAPIHono<AppEnv>, services: Service
 
   app.openapi(blocksRoute, async (c) => {
     const { from, limit } = c.req.valid('query');
-    const blocks = await store.listBlocks({ from, limit });
+    let blocks = await store.listBlocks({ from, limit });
+    // A page that reaches the end of the log is read again consistently: validators catching up
+    // ask for the blocks just finalized, which an eventually consistent read may not see yet.
+    if (blocks.length < limit) blocks = await store.listBlocks({ from, limit, consistent: true });
     const items = blocks.map(blockJson);
     const last = items.at(-1);
     return c.json(items.length === limit && last ? { items, nextFrom: last.height + 1 } : { items }, 200);

@@ -14,14 +14,14 @@
  * `https://ledgerseal.dev/problems/<slug>`, slugs listed in PROBLEM_TYPES below
  * (and in docs/api.md). A type URI never changes meaning. The one exception is
  * POST /v1/validator/sign, whose refusals are part of the validator wire
- * protocol (ledger/validator-protocol.ts): they keep that protocol's own
+ * protocol (validator/protocol.ts): they keep that protocol's own
  * `https://ledgerseal.dev/problems/validator/<code>` types.
  */
 import { z } from '@hono/zod-openapi';
 import type { Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ServiceError } from '../errors.ts';
-import { refusalProblem, ValidatorRefusal } from '../ledger/validator-protocol.ts';
+import { refusalProblem, ValidatorRefusal } from '../validator/protocol.ts';
 import { bodyProblem } from './json-body.ts';
 import type { Logger } from '../services.ts';
 

@@ -1,5 +1,5 @@
 /**
- * How the coordinator reaches a validator (validator-protocol.ts): one interface,
+ * How the coordinator reaches a validator (../validator/protocol.ts): one interface,
  * two transports. In process (the local runner, tests) it calls Validator.sign
  * directly; over HTTP (one Lambda per validator, or another agency's validator)
  * it POSTs the SignRequest to `{url}/v1/validator/sign` with the coordinator's
@@ -7,7 +7,7 @@
  * fault), a 200 without a SignResponse as InvalidSignResponse ('bad-signature'),
  * and anything else (network, 5xx, unparsable errors) as a plain Error ('unreachable').
  */
-import type { Validator } from './validator.ts';
+import type { Validator } from '../validator/validator.ts';
 import {
   REFUSAL_CODES,
   type RefusalCode,
@@ -15,7 +15,7 @@ import {
   type SignResponse,
   SignResponseSchema,
   ValidatorRefusal,
-} from './validator-protocol.ts';
+} from '../validator/protocol.ts';
 
 /** A validator answered, but not with a SignResponse: it counts as a bad signature, not an outage. */
 export class InvalidSignResponse extends Error {

@@ -20,11 +20,11 @@
  * whole timeout while the others have long agreed, and healthy validators, which
  * answer in about the same time, still all make it onto the checkpoint.
  */
-import { parseCheckpoint, type ValidatorSet, verifyNote } from '@ledgerseal/sdk';
+import { bytesToHex, parseCheckpoint, type ValidatorSet, verifyNote } from '@ledgerseal/sdk';
 import type { Proposal, RoundMember } from '../store/port.ts';
 import type { FaultReason } from './events.ts';
 import { InvalidSignResponse, type ValidatorClient } from './remote-validator.ts';
-import { type SignRequest, SignResponseSchema, ValidatorRefusal } from './validator-protocol.ts';
+import { type SignRequest, SignResponseSchema, ValidatorRefusal } from '../validator/protocol.ts';
 
 export interface ValidatorFault {
   validator: string;
@@ -161,6 +161,8 @@ export async function collectSignatures(
     proposalId: proposal.proposalId,
     header: proposal.header,
     checkpoint: proposal.checkpoint,
+    // The round tree leaves in order: validators recompute round-size, anchors and round-root from them.
+    members: proposal.members.map((m) => ({ root: bytesToHex(m.root), count: m.count })),
   };
   const keys = new Map(deps.validatorSet.validators.map((v) => [v.name, v.key] as const));
   const asked = deps.validators.filter((c) => keys.has(c.name));

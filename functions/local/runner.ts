@@ -14,6 +14,8 @@ import { jsonLogger, type Logger } from '../services.ts';
 import { DynamoStore } from '../store/dynamo-store.ts';
 import { createDynamoClient, startDynalite } from '../store/dynalite.ts';
 import { ensureTable } from '../store/table.ts';
+import { openFileStateStore } from '../validator/file-state-store.ts';
+import type { ValidatorStateStore } from '../validator/state-store.ts';
 import { type Ledger, wire } from '../wiring.ts';
 import { adminKey, checkLedgerFile, ensureDataDir, lockDataDir, webhookSealingKey } from './data-dir.ts';
 import { listen, socketAddress } from './node-server.ts';
@@ -56,10 +58,22 @@ export async function startLocal(env: Env = process.env, log: Logger = jsonLogge
     await ensureTable(client, TABLE_NAME);
     const store = new DynamoStore(client, TABLE_NAME);
 
+    // Each validator keeps its own state in <dataDir>/validators/<name>/ (never in the ledger's table);
+    // its key stays in keys/<name>.key. A directory without state (first start, or a data dir of an
+    // earlier version) is filled from the public log at the validator's start-up check.
+    const validatorKeys = loadOrCreateValidatorKeys(join(dataDir, 'keys'));
+    const states = new Map<string, ValidatorStateStore>();
+    for (const k of validatorKeys) {
+      const state = await openFileStateStore({ dir: join(dataDir, 'validators', k.name), name: k.name, origin: config.origin });
+      cleanup.push(() => state.close());
+      states.set(k.name, state);
+    }
+
     const ledger = wire({
       config,
       store,
-      validatorKeys: loadOrCreateValidatorKeys(join(dataDir, 'keys')),
+      validatorKeys,
+      validatorState: (name) => states.get(name)!,
       log,
       clientAddress: socketAddress,
     });

@@ -61,8 +61,6 @@ import {
   publicationItem,
   quarantineFrom,
   quarantineItem,
-  validatorStateFrom,
-  validatorStateItem,
 } from './items.ts';
 import type * as P from './port.ts';
 import { EVENTS_INDEX, TTL_ATTRIBUTE } from './table.ts';
@@ -525,29 +523,6 @@ export class DynamoStore implements P.Store {
       if (it) out.push({ level: k.level, index: k.index, hash: it.hash?.B ?? corrupt('calendar node hash') });
     }
     return out;
-  }
-
-  // ---- validators ---------------------------------------------------------------------
-
-  async getValidatorState(name: string): Promise<P.ValidatorState | null> {
-    const it = await this.io.get(keys.validatorState(keyPart('validator name', name)), true);
-    return it ? validatorStateFrom(it) : null;
-  }
-
-  async putValidatorState(state: P.ValidatorState): Promise<void> {
-    keyPart('validator name', state.name);
-    nonNegInt('size', state.size);
-    nonNegInt('cosignedAt', state.cosignedAt);
-    bytes('root', state.root);
-    await this.io.put(validatorStateItem(state));
-  }
-
-  async recordSigned(name: string, size: number, checkpointHash: string): Promise<P.SignedRecordResult> {
-    const key = keys.signed(keyPart('validator name', name), nonNegInt('size', size));
-    keyTail('checkpoint hash', checkpointHash);
-    if (await this.io.put({ ...key, hash: S(checkpointHash) }, NOT_EXISTS)) return 'recorded';
-    const it = await this.io.get(key, true);
-    return it && str(it, 'hash') === checkpointHash ? 'same' : 'conflict';
   }
 
   // ---- events and publications ---------------------------------------------------------

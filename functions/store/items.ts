@@ -16,7 +16,6 @@ import type {
   Publication,
   Quarantine,
   RoundMember,
-  ValidatorState,
 } from './port.ts';
 import {
   B,
@@ -62,8 +61,6 @@ export const keys = {
   members: (height: number, proposalId: string, n: number) => key(`ROUND#${height12(height)}`, `MEMBERS#${proposalId}#${pad(n, 4)}`),
   block: (height: number) => key('BLOCK', height12(height)),
   calendar: (level: number, index: number) => key(`CAL#${level}`, pad(index, 12)),
-  validatorState: (name: string) => key(`VALIDATOR#${name}`, 'STATE'),
-  signed: (name: string, size: number) => key(`VALIDATOR#${name}`, `SIGNED#${pad(size, 12)}`),
   event: (id: string) => key(`EVENT#${id}`, 'EVENT'),
   publication: (size: number) => key('PUBLICATION', pad(size, 12)),
 };
@@ -264,25 +261,6 @@ export const blockFrom = (it: Item): Block => ({
   proposalId: str(it, 'proposalId'),
   finalizedAt: str(it, 'finalizedAt'),
   settled: bool(it, 'settled'),
-});
-
-export const validatorStateItem = (v: ValidatorState): Item => ({
-  ...keys.validatorState(v.name),
-  size: N(v.size),
-  root: B(v.root),
-  lastLeaf: S(v.lastLeaf),
-  lastTime: S(v.lastTime),
-  cosignedAt: N(v.cosignedAt),
-  updatedAt: S(v.updatedAt),
-});
-export const validatorStateFrom = (it: Item): ValidatorState => ({
-  name: afterPrefix(str(it, 'pk'), 'VALIDATOR#'),
-  size: num(it, 'size'),
-  root: bin(it, 'root'),
-  lastLeaf: str(it, 'lastLeaf'),
-  lastTime: str(it, 'lastTime'),
-  cosignedAt: num(it, 'cosignedAt'),
-  updatedAt: str(it, 'updatedAt'),
 });
 
 /** The event item carries its own listing key on the events index (gpk EVENTS, gsk `<time>#<id>`). */

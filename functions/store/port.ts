@@ -140,21 +140,6 @@ export interface CalendarNode {
   hash: Uint8Array;
 }
 
-export interface ValidatorState {
-  name: string;
-  /** Calendar size of the last checkpoint this validator signed (0 = never). */
-  size: number;
-  root: Uint8Array;
-  /** Hex calendar leaf hash of the last block it signed (prev of the next). */
-  lastLeaf: string;
-  lastTime: Timestamp;
-  /** POSIX seconds of its last cosignature (0: none yet): a retry gets the same line, and time never goes back. */
-  cosignedAt: number;
-  updatedAt: Timestamp;
-}
-
-export type SignedRecordResult = 'recorded' | 'same' | 'conflict';
-
 export interface LedgerEvent {
   /** Deterministic id (e.g. `round.finalized:12`): writing an event twice is a no-op. */
   id: string;
@@ -245,12 +230,6 @@ export interface Store {
   putCalendarNodes(nodes: CalendarNode[]): Promise<void>;
   /** Found nodes in request order (missing ones left out); not `consistent`: misses are read again consistently. */
   getCalendarNodes(keys: { level: number; index: number }[], opts: ReadOptions): Promise<CalendarNode[]>;
-
-  // Validators (each validator only touches its own name)
-  getValidatorState(name: string): Promise<ValidatorState | null>;
-  putValidatorState(state: ValidatorState): Promise<void>;
-  /** Conditional: remembers the checkpoint hash signed at a size; 'conflict' if a different one was. */
-  recordSigned(name: string, size: number, checkpointHash: string): Promise<SignedRecordResult>;
 
   // Events (outbox) and publications
   /**

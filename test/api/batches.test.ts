@@ -7,9 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hexToBytes } from '../../sdk/src/encoding.ts';
 import { batchProofs, checkProofConsistency, prependChain, verifyProof } from '../../sdk/src/proof.ts';
 import { runRound } from '../../functions/ledger/coordinator.ts';
-import { Validator } from '../../functions/ledger/validator.ts';
 import { stopDynalite } from '../helpers/dynalite.ts';
-import { type Fixture, fixture, hashes, ORIGIN, PROBLEM, problem } from './setup.ts';
+import { type Fixture, fixture, hashes, ORIGIN, PROBLEM, problem, hostedValidator } from './setup.ts';
 
 afterAll(stopDynalite);
 
@@ -23,8 +22,7 @@ describe('GET /v1/batches/{id}', () => {
   };
   beforeAll(async () => {
     f = await fixture({
-      validator: ({ store, set, keys }) =>
-        new Validator({ name: keys[0]!.name, signerKey: keys[0]!.signerKey, store, origin: ORIGIN, validatorSet: set, now: () => f.clock.now() }),
+      validator: (x) => hostedValidator(x, { now: () => f.clock.now() }),
     });
     agency = await f.agency();
   });

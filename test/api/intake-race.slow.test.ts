@@ -12,12 +12,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { verifyProof } from '../../sdk/src/proof.ts';
 import { runRound } from '../../functions/ledger/coordinator.ts';
 import { inProcessValidator } from '../../functions/ledger/remote-validator.ts';
-import { Validator } from '../../functions/ledger/validator.ts';
 import { keys } from '../../functions/store/items.ts';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { stopDynalite } from '../helpers/dynalite.ts';
 import { laggingEngine } from '../helpers/lagging-engine.ts';
-import { fixture, ORIGIN } from './setup.ts';
+import { fixture, hostedValidator, ORIGIN } from './setup.ts';
 
 afterAll(stopDynalite);
 
@@ -47,8 +46,8 @@ describe('concurrent retries of one batch over 350 kB', () => {
     const f = await fixture({ validators: 4, lagging: engine, config: { maxBodyBytes: 6 * 1024 * 1024 } });
     try {
       const { apiKey } = await f.agency();
-      const validators = f.validatorKeys.map((k) =>
-        inProcessValidator(new Validator({ name: k.name, signerKey: k.signerKey, store: f.store, origin: ORIGIN, validatorSet: f.services.validatorSet, now: () => f.clock.now() })),
+      const validators = f.validatorKeys.map((_, index) =>
+        inProcessValidator(hostedValidator({ set: f.services.validatorSet, keys: f.validatorKeys, source: f.source }, { index, now: () => f.clock.now() })),
       );
       for (let i = 0; i < ITERATIONS; i++) {
         const anchors = request();

@@ -11,9 +11,8 @@ import { extendProof, verifyProof } from '../../sdk/src/proof.ts';
 import { runRound } from '../../functions/ledger/coordinator.ts';
 import { runPublication } from '../../functions/ledger/publisher.ts';
 import { httpValidator } from '../../functions/ledger/remote-validator.ts';
-import { Validator } from '../../functions/ledger/validator.ts';
 import { stopDynalite } from '../helpers/dynalite.ts';
-import { type Fixture, fixture, hashes, ORIGIN, PROBLEM, problem } from './setup.ts';
+import { type Fixture, fixture, hashes, ORIGIN, PROBLEM, problem, hostedValidator } from './setup.ts';
 
 afterAll(stopDynalite);
 
@@ -39,8 +38,7 @@ describe('ledger routes, verify and the validator endpoint', () => {
 
   beforeAll(async () => {
     f = await fixture({
-      validator: ({ store, set, keys }) =>
-        new Validator({ name: keys[0]!.name, signerKey: keys[0]!.signerKey, store, origin: ORIGIN, validatorSet: set, now: () => f.clock.now() }),
+      validator: (x) => hostedValidator(x, { now: () => f.clock.now() }),
     });
     agency = await f.agency();
   });
@@ -174,12 +172,12 @@ describe('POST /v1/validator/sign', () => {
   let f: Fixture;
   beforeAll(async () => {
     f = await fixture({
-      validator: ({ store, set, keys }) => new Validator({ name: keys[0]!.name, signerKey: keys[0]!.signerKey, store, origin: ORIGIN, validatorSet: set }),
+      validator: (x) => hostedValidator(x),
     });
   });
   afterAll(() => f.close());
 
-  const req = { origin: ORIGIN, height: 0, proposalId: '0-abc', header: 'x', checkpoint: 'y' };
+  const req = { origin: ORIGIN, height: 0, proposalId: '0-abc', header: 'x', checkpoint: 'y', members: [{ root: '00'.repeat(32), count: 1 }] };
 
   it('401 without the coordinator key, 403 with a valid key of another kind (admin, agency)', async () => {
     expect((await f.call('POST', '/v1/validator/sign', { body: req })).status).toBe(401);
@@ -193,9 +191,9 @@ describe('POST /v1/validator/sign', () => {
 
   it("a refusal is the protocol's problem+json with its code and status", async () => {
     const p = await problem(await f.call('POST', '/v1/validator/sign', { token: f.coordinatorToken, body: req }));
-    expect(p.status).toBe(404);
+    expect(p.status).toBe(422);
     expect(p.contentType).toBe('application/problem+json');
-    expect(p.body).toMatchObject({ code: 'UNKNOWN_PROPOSAL', validator: 'validator-1', type: 'https://ledgerseal.dev/problems/validator/unknown-proposal' });
+    expect(p.body).toMatchObject({ code: 'MALFORMED_HEADER', validator: 'validator-1', type: 'https://ledgerseal.dev/problems/validator/malformed-header' });
     const wrongOrigin = await problem(await f.call('POST', '/v1/validator/sign', { token: f.coordinatorToken, body: { ...req, origin: 'elsewhere' } }));
     expect(wrongOrigin.status).toBe(422);
     expect(wrongOrigin.body.code).toBe('WRONG_ORIGIN');

@@ -11,6 +11,9 @@ import { type Config, loadConfig } from '../../functions/config.ts';
 import { defaultValidatorSet } from '../../functions/ledger/keys.ts';
 import type { Clock, LogFields, Logger, Services, ValidatorService } from '../../functions/services.ts';
 import type { Store } from '../../functions/store/port.ts';
+import { memoryStateStore } from '../../functions/validator/file-state-store.ts';
+import { httpLedgerSource, type LedgerSource } from '../../functions/validator/ledger-source.ts';
+import { Validator } from '../../functions/validator/validator.ts';
 import { type TestStore, withStore } from '../helpers/dynalite.ts';
 import type { LaggingEngine } from '../helpers/lagging-engine.ts';
 
@@ -26,6 +29,8 @@ export interface Fixture {
   adminToken: string;
   coordinatorToken: string;
   validatorKeys: { name: string; signerKey: string; verifierKey: string }[];
+  /** The app's public API as a validator's LedgerSource. */
+  source: LedgerSource;
   /** JSON request helper: returns the Response. */
   call(method: string, path: string, opts?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<Response>;
   /** Creates an agency through the API; returns its id and first key. */
@@ -36,7 +41,8 @@ export interface Fixture {
 export interface FixtureOptions {
   config?: Partial<Config>;
   validators?: number;
-  validator?: (f: { store: Store; set: ValidatorSet; keys: Fixture['validatorKeys'] }) => ValidatorService;
+  /** The validator behind POST /v1/validator/sign; `source` is this app's public API (hostedValidator builds one). */
+  validator?: (f: { store: Store; set: ValidatorSet; keys: Fixture['validatorKeys']; source: LedgerSource }) => ValidatorService;
   /** Wrap the store (fault injection around the real engine). */
   wrapStore?: (store: Store) => Store;
   /** Serve the store's eventually consistent reads from a lagging view (and delay writes, if the engine says so). */
@@ -77,8 +83,11 @@ export async function fixture(opts: FixtureOptions = {}): Promise<Fixture> {
     ...opts.config,
   };
   const services: Services = { store, config, validatorSet, clock, log, ...(opts.clientAddress ? { clientAddress: opts.clientAddress } : {}) };
-  if (opts.validator) services.validator = opts.validator({ store, set: validatorSet, keys: validatorKeys });
+  let built: LedgersealApp | undefined;
+  const source = httpLedgerSource({ url: 'http://ledgerseal.test', fetch: (url, init) => built!.request(url, init) });
+  if (opts.validator) services.validator = opts.validator({ store, set: validatorSet, keys: validatorKeys, source });
   const app = createApp(services);
+  built = app;
 
   const call: Fixture['call'] = (method, path, o = {}) => {
     const headers: Record<string, string> = { ...o.headers };
@@ -98,7 +107,7 @@ export async function fixture(opts: FixtureOptions = {}): Promise<Fixture> {
     return body;
   };
 
-  return { app, services, ts, store, logs, clock, adminToken: admin.token, coordinatorToken: coordinator.token, validatorKeys, call, agency, close: ts.close };
+  return { app, services, ts, store, logs, clock, adminToken: admin.token, coordinatorToken: coordinator.token, validatorKeys, source, call, agency, close: ts.close };
 }
 
 export const hex = (byte: number): string => byte.toString(16).padStart(2, '0').repeat(32);
@@ -113,4 +122,21 @@ export const PROBLEM = 'https://ledgerseal.dev/problems/';
 /** Assert-free helper: the parsed problem body plus status and content type. */
 export async function problem(res: Response): Promise<{ status: number; contentType: string | null; body: Record<string, any> }> {
   return { status: res.status, contentType: res.headers.get('content-type'), body: (await res.json()) as Record<string, any> };
+}
+
+/** A validator with its own state in memory that reads the ledger through `source` (the fixture app's public API). */
+export function hostedValidator(
+  f: { set: ValidatorSet; keys: Fixture['validatorKeys']; source: LedgerSource },
+  opts: { index?: number; now?: () => Date } = {},
+): Validator {
+  const k = f.keys[opts.index ?? 0]!;
+  return new Validator({
+    name: k.name,
+    signerKey: k.signerKey,
+    origin: ORIGIN,
+    validatorSet: f.set,
+    state: memoryStateStore({ name: k.name, origin: ORIGIN }),
+    source: f.source,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
 }

@@ -17,9 +17,15 @@ import { defaultValidatorSet, type ValidatorKey } from '../../functions/ledger/k
 import { readAnchor } from '../../functions/ledger/proofs.ts';
 import { inProcessValidator, type ValidatorClient } from '../../functions/ledger/remote-validator.ts';
 import { batchTree } from '../../functions/ledger/round.ts';
-import { Validator } from '../../functions/ledger/validator.ts';
-import type { SignResponse } from '../../functions/ledger/validator-protocol.ts';
+import { createApp } from '../../functions/app.ts';
+import { loadConfig } from '../../functions/config.ts';
+import { silentLogger, systemClock } from '../../functions/services.ts';
 import type { Batch, Store } from '../../functions/store/port.ts';
+import { memoryStateStore } from '../../functions/validator/file-state-store.ts';
+import { httpLedgerSource, type LedgerSource } from '../../functions/validator/ledger-source.ts';
+import type { SignResponse } from '../../functions/validator/protocol.ts';
+import type { ValidatorStateStore } from '../../functions/validator/state-store.ts';
+import { Validator, type ValidatorLogger } from '../../functions/validator/validator.ts';
 import { type TestStore, withStore as withEngineStore } from '../helpers/dynalite.ts';
 import { laggingEngine, type LaggingEngine } from '../helpers/lagging-engine.ts';
 
@@ -55,14 +61,67 @@ export async function seedBatch(store: Store, count: number, opts: { agencyId?: 
   return batch;
 }
 
-export function validators(store: Store, opts: { now?: () => Date; maxClockSkewMs?: number } = {}): Validator[] {
-  return KEYS.map((k) => new Validator({ name: k.name, signerKey: k.signerKey, store, origin: ORIGIN, validatorSet: SET, ...opts }));
+const logs = new WeakMap<Store, LedgerSource>();
+
+/**
+ * The ledger's PUBLIC API over `store`, served in process (GET /v1/checkpoint,
+ * GET /v1/blocks): all a validator reads of the ledger, to catch up.
+ */
+export function publicLog(store: Store): LedgerSource {
+  let log = logs.get(store);
+  if (!log) {
+    const app = createApp({ store, config: loadConfig({ LEDGERSEAL_ORIGIN: ORIGIN }), validatorSet: SET, clock: systemClock, log: silentLogger });
+    log = httpLedgerSource({ url: 'http://ledger.test', fetch: (url, init) => app.request(url, init) });
+    logs.set(store, log);
+  }
+  return log;
+}
+
+export interface ValidatorFixtureOptions {
+  now?: () => Date;
+  maxClockSkewMs?: number;
+  /** Its own state store (default: a fresh one in memory). */
+  state?: ValidatorStateStore;
+  /** Where it reads the public log (default: publicLog(store)). */
+  source?: LedgerSource;
+  log?: ValidatorLogger;
+}
+
+/** Validator `index` of the fixture set, reading the ledger of `store` only through its public API. */
+export function validatorOf(store: Store, index: number, opts: ValidatorFixtureOptions = {}): Validator {
+  const k = KEYS[index]!;
+  return new Validator({
+    name: k.name,
+    signerKey: k.signerKey,
+    origin: ORIGIN,
+    validatorSet: SET,
+    state: opts.state ?? memoryStateStore({ name: k.name, origin: ORIGIN }),
+    source: opts.source ?? publicLog(store),
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.maxClockSkewMs !== undefined ? { maxClockSkewMs: opts.maxClockSkewMs } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+}
+
+export function validators(store: Store, opts: Omit<ValidatorFixtureOptions, 'state'> = {}): Validator[] {
+  return KEYS.map((_, i) => validatorOf(store, i, opts));
 }
 
 /** One validator of the fixture set with its own clock. */
 export function validatorWithClock(store: Store, index: number, now: () => Date): Validator {
-  const k = KEYS[index]!;
-  return new Validator({ name: k.name, signerKey: k.signerKey, store, origin: ORIGIN, validatorSet: SET, now });
+  return validatorOf(store, index, { now });
+}
+
+/** The sign request of a stored proposal, as the coordinator sends it. */
+export function signRequestOf(p: { height: number; proposalId: string; header: string; checkpoint: string; members: { root: Uint8Array; count: number }[] }) {
+  return {
+    origin: ORIGIN,
+    height: p.height,
+    proposalId: p.proposalId,
+    header: p.header,
+    checkpoint: p.checkpoint,
+    members: p.members.map((m) => ({ root: Buffer.from(m.root).toString('hex'), count: m.count })),
+  };
 }
 
 export function clients(vs: Validator[]): ValidatorClient[] {

@@ -6,15 +6,14 @@
  * without any fork, and the ledger resumes when they recover.
  */
 import { createHash } from 'node:crypto';
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyCheckpointQuorum } from '../../sdk/src/validator-set.ts';
 import { runRound } from '../../functions/ledger/coordinator.ts';
 import type { FaultReason } from '../../functions/ledger/events.ts';
 import { inProcessValidator, type ValidatorClient } from '../../functions/ledger/remote-validator.ts';
 import { defaultSignTimeoutMs, QUORUM_GRACE } from '../../functions/ledger/signatures.ts';
-import { Validator } from '../../functions/ledger/validator.ts';
 import type { Batch, Store } from '../../functions/store/port.ts';
+import { memoryStateStore } from '../../functions/validator/file-state-store.ts';
 import { stopDynalite, withStore } from '../helpers/dynalite.ts';
 import {
   badSignature,
@@ -24,10 +23,11 @@ import {
   expectConsistentLedger,
   KEYS,
   offline,
-  ORIGIN,
   roundDeps,
   seedBatch,
+  ORIGIN,
   SET,
+  validatorOf,
   gated,
   hung,
   manualTimers,
@@ -48,9 +48,7 @@ const cases: { reason: FaultReason; make: (store: Store) => ValidatorClient }[] 
     // Its clock is an hour behind: the header time is too far in its future.
     reason: 'refused',
     make: (store) =>
-      inProcessValidator(
-        new Validator({ ...KEYS[3]!, store, origin: ORIGIN, validatorSet: SET, now: () => new Date(Date.now() - 3_600_000) }),
-      ),
+      inProcessValidator(validatorOf(store, 3, { now: () => new Date(Date.now() - 3_600_000) })),
   },
 ];
 
@@ -90,18 +88,6 @@ describe('one faulty validator of four', () => {
   }
 });
 
-/** sha256 hex of every checkpoint a validator recorded, by size, read straight from the table. */
-async function signedRecords(t: { client: import('@aws-sdk/client-dynamodb').DynamoDBClient; tableName: string }, name: string) {
-  const r = await t.client.send(
-    new QueryCommand({
-      TableName: t.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
-      ExpressionAttributeValues: { ':pk': { S: `VALIDATOR#${name}` }, ':s': { S: 'SIGNED#' } },
-      ConsistentRead: true,
-    }),
-  );
-  return (r.Items ?? []).map((it) => ({ sk: it.sk!.S!, item: it }));
-}
 
 const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -193,7 +179,9 @@ describe('two faulty validators of four', () => {
     const t = await withStore();
     const { store } = t;
     try {
-      const vs = honest(store);
+      const states = KEYS.map((k) => memoryStateStore({ name: k.name, origin: ORIGIN }));
+      const own = KEYS.map((_, i) => inProcessValidator(validatorOf(store, i, { state: states[i]! })));
+      const vs = [...own];
       vs[2] = offline('validator-3');
       vs[3] = equivocating(KEYS[3]!);
       const deps = roundDeps(store, vs);
@@ -208,13 +196,13 @@ describe('two faulty validators of four', () => {
       expect(await store.getLatestBlock()).toBeNull();
       const proposal = (await store.getProposal(0))!;
       // The honest validators recorded exactly the proposed checkpoint, once.
-      for (const name of ['validator-1', 'validator-2']) {
-        const recs = await signedRecords(t, name);
-        expect(recs.map((r) => r.sk)).toEqual([`SIGNED#${'1'.padStart(12, '0')}`]);
-        expect(JSON.stringify(recs[0]!.item)).toContain(sha256Hex(proposal.checkpoint));
+      for (const state of states.slice(0, 2)) {
+        expect(await state.getSigned(1)).toMatchObject({ size: 1, hash: sha256Hex(proposal.checkpoint) });
+        expect(await state.getSigned(2)).toBeNull();
+        expect(await state.load()).toMatchObject({ size: 1 });
       }
       // Recovery: the same proposal finalizes, then the batch that waited.
-      const healed = roundDeps(store, honest(store));
+      const healed = roundDeps(store, own);
       const o = await runRound(healed);
       expect(o).toMatchObject({ status: 'finalized', height: 0, batches: 1 });
       expect((await store.getBlock(0))!.proposalId).toBe(proposal.proposalId);
@@ -230,7 +218,8 @@ describe('a lagging validator', () => {
   it('catches up from the quorum-signed calendar and signs again', async () => {
     const { store, close } = await withStore();
     try {
-      const vs = honest(store);
+      const v4 = validatorOf(store, 3);
+      const vs = [...honest(store).slice(0, 3), inProcessValidator(v4)];
       const down = [...vs];
       down[3] = offline('validator-4');
       const batches: Batch[] = [];
@@ -238,12 +227,12 @@ describe('a lagging validator', () => {
         batches.push(await seedBatch(store, 2));
         expect((await runRound(roundDeps(store, down))).status).toBe('finalized');
       }
-      expect(await store.getValidatorState('validator-4')).toBeNull();
+      expect((await v4.status()).size).toBe(0);
       batches.push(await seedBatch(store, 1));
       const o = await runRound(roundDeps(store, vs));
       expect(o).toMatchObject({ status: 'finalized', height: 3, faults: [] });
       expect(o.signers).toContain('validator-4');
-      expect(await store.getValidatorState('validator-4')).toMatchObject({ size: 4 });
+      expect(await v4.status()).toMatchObject({ size: 4 });
       await expectConsistentLedger(store, batches);
     } finally {
       await close();

@@ -12,10 +12,10 @@ import { parseValidatorSet } from '../../sdk/src/validator-set.ts';
 import { runRound } from '../../functions/ledger/coordinator.ts';
 import { defaultValidatorSet, loadOrCreateValidatorKeys } from '../../functions/ledger/keys.ts';
 import { httpValidator } from '../../functions/ledger/remote-validator.ts';
-import type { Validator } from '../../functions/ledger/validator.ts';
-import { refusalProblem, ValidatorRefusal } from '../../functions/ledger/validator-protocol.ts';
+import { refusalProblem, ValidatorRefusal } from '../../functions/validator/protocol.ts';
+import type { Validator } from '../../functions/validator/validator.ts';
 import { stopDynalite, withStore } from '../helpers/dynalite.ts';
-import { manualTimers, ORIGIN, roundDeps, seedBatch, validators } from './_fixtures.ts';
+import { manualTimers, ORIGIN, roundDeps, seedBatch, signRequestOf, validators } from './_fixtures.ts';
 
 afterAll(stopDynalite);
 
@@ -81,7 +81,7 @@ describe('HTTP validator client', () => {
 
       // A refusal crosses HTTP as problem+json and comes back as a ValidatorRefusal.
       const p = (await store.getProposal(0))!;
-      const req = { origin: ORIGIN, height: 0, proposalId: p.proposalId, header: p.header, checkpoint: p.checkpoint };
+      const req = signRequestOf(p);
       const err = await http(0).sign({ ...req, origin: 'other.example/x' }, { signal: new AbortController().signal }).catch((e) => e);
       expect(err).toBeInstanceOf(ValidatorRefusal);
       expect(err).toMatchObject({ code: 'WRONG_ORIGIN' });

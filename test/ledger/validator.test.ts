@@ -1,10 +1,11 @@
 /**
  * The validator's independent checks (docs/protocol.md 7.3), one test per
- * refusal code, against proposals written straight into the store; plus
- * deterministic retries, a crash between recording and answering, and the
- * refusal to sign a second checkpoint of a size (equivocation).
+ * refusal code, against sign requests crafted as a coordinator (honest or
+ * lying) would send them: the request carries the whole proposal, the
+ * validator's state lives in its own store. Plus deterministic retries, a crash
+ * between recording and answering, and the refusal to sign a second checkpoint
+ * of a size (equivocation).
  */
-import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeBlockHeader, GENESIS_PREV, parseBlockHeader, type BlockHeader } from '../../sdk/src/block.ts';
 import { formatCheckpoint } from '../../sdk/src/checkpoint.ts';
@@ -13,12 +14,13 @@ import { validatorSetHash } from '../../sdk/src/validator-set.ts';
 import { appendHeader, headerLeafHash } from '../../functions/ledger/calendar.ts';
 import { runRound } from '../../functions/ledger/coordinator.ts';
 import { roundTree } from '../../functions/ledger/round.ts';
-import { Validator, ValidatorRefusal } from '../../functions/ledger/validator.ts';
-import { refusalProblem, type RefusalCode, type SignRequest } from '../../functions/ledger/validator-protocol.ts';
-import { batchItems, keys } from '../../functions/store/items.ts';
-import type { Batch, Proposal, Store } from '../../functions/store/port.ts';
+import type { Batch, Store } from '../../functions/store/port.ts';
+import { memoryStateStore } from '../../functions/validator/file-state-store.ts';
+import { refusalProblem, type RefusalCode, type SignRequest } from '../../functions/validator/protocol.ts';
+import type { ValidatorStateStore } from '../../functions/validator/state-store.ts';
+import { checkpointHash, Validator, ValidatorRefusal } from '../../functions/validator/validator.ts';
 import { stopDynalite, withStore, type TestStore } from '../helpers/dynalite.ts';
-import { clients, KEYS, ORIGIN, roundDeps, seedBatch, SET, testKeys, validators } from './_fixtures.ts';
+import { clients, KEYS, ORIGIN, publicLog, roundDeps, seedBatch, SET, signRequestOf, testKeys, validatorOf, validators } from './_fixtures.ts';
 
 afterAll(stopDynalite);
 
@@ -26,9 +28,10 @@ interface Craft {
   header?: Partial<BlockHeader>;
   headerText?: string;
   checkpoint?: (good: string, root: Uint8Array) => string;
+  members?: (good: SignRequest['members']) => SignRequest['members'];
 }
 
-/** Store a proposal for the next height as the coordinator would, with overrides. */
+/** The sign request of the next height over `batches`, as a coordinator would send it, with a liar's overrides. */
 async function propose(store: Store, batches: Batch[], craft: Craft = {}): Promise<SignRequest> {
   const latest = await store.getLatestBlock();
   const height = latest ? latest.height + 1 : 0;
@@ -48,9 +51,8 @@ async function propose(store: Store, batches: Batch[], craft: Craft = {}): Promi
   const root = craft.headerText ? new Uint8Array(32) : (await appendHeader(store, height, header)).root;
   const good = formatCheckpoint({ origin: ORIGIN, size: height + 1, root });
   const checkpoint = craft.checkpoint ? craft.checkpoint(good, root) : good;
-  const p: Proposal = { height, proposalId: `${height}-test`, header, checkpoint, members, createdAt: new Date().toISOString() };
-  await store.putProposal(p);
-  return { origin: ORIGIN, height, proposalId: p.proposalId, header, checkpoint };
+  const req = signRequestOf({ height, proposalId: `${height}-test`, header, checkpoint, members });
+  return craft.members ? { ...req, members: craft.members(req.members) } : req;
 }
 
 async function refusal(v: Validator, req: SignRequest): Promise<RefusalCode> {
@@ -63,50 +65,39 @@ async function refusal(v: Validator, req: SignRequest): Promise<RefusalCode> {
   throw new Error('the validator signed');
 }
 
-async function fresh(): Promise<TestStore & { v: Validator; batches: Batch[] }> {
+type Fresh = TestStore & { v: Validator; state: ValidatorStateStore; batches: Batch[] };
+
+async function fresh(): Promise<Fresh> {
   const t = await withStore();
   const batches = [await seedBatch(t.store, 3), await seedBatch(t.store, 1)];
-  return { ...t, v: validators(t.store)[0]!, batches };
+  const state = memoryStateStore({ name: KEYS[0]!.name, origin: ORIGIN });
+  return { ...t, state, v: validatorOf(t.store, 0, { state }), batches };
 }
 
-const refusals: [string, RefusalCode, (t: TestStore & { batches: Batch[] }) => Promise<SignRequest>][] = [
+const refusals: [string, RefusalCode, (t: Fresh) => Promise<SignRequest>][] = [
   ['a malformed request', 'BAD_REQUEST', async (t) => ({ ...(await propose(t.store, t.batches)), height: -1 })],
+  ['a request without members', 'BAD_REQUEST', async (t) => ({ ...(await propose(t.store, t.batches)), members: [] })],
   ['another origin', 'WRONG_ORIGIN', async (t) => ({ ...(await propose(t.store, t.batches)), origin: 'elsewhere.example/x' })],
-  ['a height without a stored proposal', 'UNKNOWN_PROPOSAL', async (t) => ({ ...(await propose(t.store, t.batches)), height: 1 })],
-  ['a request that differs from the stored proposal', 'PROPOSAL_MISMATCH', async (t) => {
-    const req = await propose(t.store, t.batches);
-    return { ...req, checkpoint: formatCheckpoint({ origin: ORIGIN, size: 1, root: new Uint8Array(32) }) };
-  }],
   ['a header that does not parse', 'MALFORMED_HEADER', (t) => propose(t.store, t.batches, { headerText: 'ledgerseal-block/v1\nheight 0\n' })],
+  ['a header of another height', 'MALFORMED_HEADER', async (t) => ({ ...(await propose(t.store, t.batches)), height: 1 })],
   ['a wrong prev', 'BAD_PREV', (t) => propose(t.store, t.batches, { header: { prev: new Uint8Array(32).fill(9) } })],
   ['a time beyond its clock skew', 'BAD_TIME', (t) => propose(t.store, t.batches, { header: { time: new Date(Date.now() + 3_600_000).toISOString() } })],
   ['another validator set', 'BAD_VALIDATOR_SET', (t) => propose(t.store, t.batches, { header: { validators: new Uint8Array(32) } })],
   ['a wrong anchor count', 'BAD_ROUND', (t) => propose(t.store, t.batches, { header: { anchors: 5 } })],
+  ['member counts that do not add up to anchors', 'BAD_ROUND', (t) =>
+    propose(t.store, t.batches, { members: (m) => m.map((x, i) => (i === 0 ? { ...x, count: x.count + 1 } : x)) })],
+  ['a wrong round-size', 'BAD_ROUND', (t) => propose(t.store, t.batches, { header: { roundSize: 3 } })],
   ['a wrong round root', 'BAD_ROUND', (t) => propose(t.store, t.batches, { header: { roundRoot: new Uint8Array(32).fill(1) } })],
-  ['a batch whose stored anchors changed', 'BAD_ROUND', async (t) => {
-    const req = await propose(t.store, t.batches);
-    const b = t.batches[0]!;
-    const hashes = b.hashes.slice();
-    hashes[0]! ^= 1;
-    // Tampering with the table itself: the store never rewrites a stored batch.
-    await t.client.send(new PutItemCommand({ TableName: t.tableName, Item: batchItems({ ...b, hashes }).head }));
-    return req;
-  }],
-  ['a member that names another agency than its batch', 'BAD_ROUND', (t) =>
-    propose(t.store, [t.batches[0]!, { ...t.batches[1]!, agencyId: 'AGENCY-OTHER' }])],
-  ['a batch already placed in another block', 'BAD_ROUND', async (t) => {
-    await t.store.putPlacements([{ batchId: t.batches[1]!.id, height: 7, index: 0 }]);
-    return propose(t.store, t.batches);
-  }],
-  ['a checkpoint with another root', 'BAD_CHECKPOINT', (t) =>
+  ['members that do not hash to round-root', 'BAD_ROUND', (t) =>
+    propose(t.store, t.batches, { members: (m) => m.map((x, i) => (i === 1 ? { ...x, root: 'ab'.repeat(32) } : x)) })],
+  ['members in another order', 'BAD_ROUND', (t) => propose(t.store, t.batches, { members: (m) => [...m].reverse() })],
+  ['a checkpoint with another root (not our calendar)', 'BAD_CHECKPOINT', (t) =>
     propose(t.store, t.batches, { checkpoint: () => formatCheckpoint({ origin: ORIGIN, size: 1, root: new Uint8Array(32) }) })],
   ['a checkpoint of another size', 'BAD_CHECKPOINT', (t) =>
     propose(t.store, t.batches, { checkpoint: (_, root) => formatCheckpoint({ origin: ORIGIN, size: 2, root }) })],
   ['a height it cannot reach (no block below)', 'CANNOT_CATCH_UP', async (t) => {
     const req = await propose(t.store, t.batches);
-    const p = (await t.store.getProposal(0))!;
-    const header = encodeBlockHeader({ ...parseBlockHeader(p.header), height: 2 });
-    await t.store.putProposal({ ...p, height: 2, proposalId: '2-test', header });
+    const header = encodeBlockHeader({ ...parseBlockHeader(req.header), height: 2 });
     return { ...req, height: 2, proposalId: '2-test', header };
   }],
 ];
@@ -119,7 +110,9 @@ describe('validator checks', () => {
         const req = await make(t);
         expect(await refusal(t.v, req)).toBe(code);
         // Nothing was recorded, so a correct proposal could still be signed later.
-        expect(await t.store.getValidatorState(t.v.name)).toBeNull();
+        expect(await t.state.load()).toBeNull();
+        expect(await t.state.getSigned(1)).toBeNull();
+        expect((await t.v.sign(await propose(t.store, t.batches))).checkpoint).toMatch(/\n1\n/);
       } finally {
         await t.close();
       }
@@ -129,7 +122,7 @@ describe('validator checks', () => {
   it('refuses a time before the previous block', async () => {
     const t = await fresh();
     try {
-      await runRound(roundDeps(t.store, clients(validators(t.store))));
+      await runRound(roundDeps(t.store, clients([t.v, ...validators(t.store).slice(1)])));
       const prevTime = parseBlockHeader((await t.store.getBlock(0))!.header).time;
       const req = await propose(t.store, [await seedBatch(t.store, 1)], { header: { time: new Date(Date.parse(prevTime) - 1).toISOString() } });
       expect(await refusal(t.v, req)).toBe('BAD_TIME');
@@ -147,7 +140,8 @@ describe('validator checks', () => {
       expect(a.checkpoint).toBe(req.checkpoint);
       expect(verifyNote(`${req.checkpoint}\n${a.signature}`, [KEYS[0]!.verifierKey]).verified).toEqual(['validator-1']);
       expect(await t.v.sign(req)).toEqual(a);
-      expect(await t.store.getValidatorState('validator-1')).toMatchObject({ size: 1, lastLeaf: Buffer.from(headerLeafHash(req.header)).toString('hex') });
+      expect(await t.state.load()).toMatchObject({ size: 1, lastLeaf: headerLeafHash(req.header) });
+      expect(await t.state.getSigned(1)).toMatchObject({ hash: checkpointHash(req.checkpoint) });
       const problem = refusalProblem(new ValidatorRefusal('EQUIVOCATION', 'x'), 'validator-1');
       expect(problem).toMatchObject({ status: 409, code: 'EQUIVOCATION', validator: 'validator-1' });
     } finally {
@@ -155,63 +149,57 @@ describe('validator checks', () => {
     }
   });
 
-  it('a crash between recording and answering: the retry signs the same checkpoint', async () => {
+  it('a crash between recording and answering: the retry signs the same checkpoint with the same line', async () => {
     const t = await fresh();
     try {
+      const inner = memoryStateStore({ name: KEYS[1]!.name, origin: ORIGIN });
       let failOnce = true;
-      const flaky = new Proxy(t.store, {
-        get(target, prop, receiver) {
-          if (prop === 'putValidatorState' && failOnce) {
-            return async () => {
-              failOnce = false;
-              throw new Error('killed');
-            };
+      const flaky: ValidatorStateStore = {
+        location: inner.location,
+        load: () => inner.load(),
+        getSigned: (n) => inner.getSigned(n),
+        recordSigned: (r) => inner.recordSigned(r),
+        close: () => inner.close(),
+        save: async (s) => {
+          if (failOnce) {
+            failOnce = false;
+            throw new Error('killed');
           }
-          const v = Reflect.get(target, prop, receiver);
-          return typeof v === 'function' ? v.bind(target) : v;
+          return inner.save(s);
         },
-      }) as Store;
-      const v = new Validator({ ...KEYS[1]!, store: flaky, origin: ORIGIN, validatorSet: SET });
+      };
+      let now = Date.now();
+      const v = validatorOf(t.store, 1, { state: flaky, now: () => new Date(now) });
       const req = await propose(t.store, t.batches);
       await expect(v.sign(req)).rejects.toThrow('killed');
-      expect(await t.store.getValidatorState('validator-2')).toBeNull();
+      expect(await inner.load()).toBeNull();
+      now += 5_000; // the retry's cosignature time is the recorded one, not the clock's
       const r = await v.sign(req);
       expect(verifyNote(`${req.checkpoint}\n${r.signature}`, [KEYS[1]!.verifierKey]).verified).toEqual(['validator-2']);
+      expect(r).toEqual(await validatorOf(t.store, 1, { state: inner, now: () => new Date(now - 5_000) }).sign(req));
+      expect(await inner.load()).toMatchObject({ size: 1 });
     } finally {
       await t.close();
     }
   });
 
-  it('never signs a second checkpoint of a size it signed (equivocation), even if the stored proposal is replaced', async () => {
+  it('never signs a second checkpoint of a size it signed (equivocation), whatever the coordinator sends', async () => {
     const t = await fresh();
     try {
       const req = await propose(t.store, t.batches);
       // The conditional record alone stops an instance whose state lags behind what another
       // instance of the same validator recorded (and crashed before updating the state).
-      const v2 = validators(t.store)[1]!;
-      expect(await t.store.recordSigned('validator-2', 1, 'f'.repeat(64))).toBe('recorded');
+      const state2 = memoryStateStore({ name: KEYS[1]!.name, origin: ORIGIN });
+      const v2 = validatorOf(t.store, 1, { state: state2 });
+      expect((await state2.recordSigned({ size: 1, hash: 'f'.repeat(64), at: 1 })).result).toBe('recorded');
       expect(await refusal(v2, req)).toBe('EQUIVOCATION');
-      expect(await t.store.getValidatorState('validator-2')).toBeNull();
+      expect(await state2.load()).toBeNull();
       await t.v.sign(req);
-      // Someone rewrites the proposal item of height 0 behind the coordinator's back.
-      const other = await (async () => {
-        const u = await withStore();
-        try {
-          return await propose(u.store, [t.batches[0]!]);
-        } finally {
-          await u.close();
-        }
-      })();
-      await t.client.send(
-        new UpdateItemCommand({
-          TableName: t.tableName,
-          Key: keys.proposal(0),
-          UpdateExpression: 'SET header = :h, checkpoint = :c',
-          ExpressionAttributeValues: { ':h': { S: other.header }, ':c': { S: other.checkpoint } },
-        }),
-      );
-      expect(await refusal(t.v, { ...req, header: other.header, checkpoint: other.checkpoint })).toBe('EQUIVOCATION');
-      expect(await refusal(t.v, req)).toBe('PROPOSAL_MISMATCH');
+      // A lying coordinator asks again for height 0 with another proposal (one batch only).
+      const other = await propose(t.store, [t.batches[0]!]);
+      expect(other.checkpoint).not.toBe(req.checkpoint);
+      expect(await refusal(t.v, other)).toBe('EQUIVOCATION');
+      expect(await t.v.sign(req)).toMatchObject({ checkpoint: req.checkpoint });
     } finally {
       await t.close();
     }
@@ -220,17 +208,15 @@ describe('validator checks', () => {
   it('refuses an old height once it moved on: STALE_HEIGHT', async () => {
     const t = await fresh();
     try {
-      const deps = roundDeps(t.store, clients(validators(t.store)));
+      const deps = roundDeps(t.store, clients([t.v, ...validators(t.store).slice(1)]));
       await runRound(deps);
       await seedBatch(t.store, 1);
       await runRound(deps);
       await seedBatch(t.store, 1);
       await runRound(deps);
-      const p = (await t.store.getProposal(0))!;
-      const req = { origin: ORIGIN, height: 0, proposalId: p.proposalId, header: p.header, checkpoint: p.checkpoint };
-      expect(await refusal(t.v, req)).toBe('STALE_HEIGHT');
+      expect(await refusal(t.v, signRequestOf((await t.store.getProposal(0))!))).toBe('STALE_HEIGHT');
       const p2 = (await t.store.getProposal(2))!;
-      const again = await t.v.sign({ origin: ORIGIN, height: 2, proposalId: p2.proposalId, header: p2.header, checkpoint: p2.checkpoint });
+      const again = await t.v.sign(signRequestOf(p2));
       expect(again.checkpoint).toBe(p2.checkpoint);
     } finally {
       await t.close();
@@ -241,9 +227,10 @@ describe('validator checks', () => {
     const t = await withStore();
     try {
       const [a, b] = testKeys(2) as [(typeof KEYS)[0], (typeof KEYS)[0]];
-      expect(() => new Validator({ name: 'validator-2', signerKey: a.signerKey, store: t.store, origin: ORIGIN, validatorSet: SET })).toThrow();
+      const base = { origin: ORIGIN, validatorSet: SET, source: publicLog(t.store) };
+      expect(() => new Validator({ ...base, name: 'validator-2', signerKey: a.signerKey, state: memoryStateStore({ name: 'validator-2', origin: ORIGIN }) })).toThrow();
       const stranger = testKeys(5)[4]!;
-      expect(() => new Validator({ ...stranger, store: t.store, origin: ORIGIN, validatorSet: SET })).toThrow(/not in the validator set/);
+      expect(() => new Validator({ ...base, ...stranger, state: memoryStateStore({ name: stranger.name, origin: ORIGIN }) })).toThrow(/not in the validator set/);
       expect(b.name).toBe('validator-2');
     } finally {
       await t.close();

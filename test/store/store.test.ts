@@ -468,7 +468,7 @@ describe('rounds', () => {
     }));
 });
 
-describe('calendar nodes and validators', () => {
+describe('calendar nodes', () => {
   it('reads > 100 nodes with BatchGetItem in request order (missing ones left out)', () =>
     use(async ({ store }) => {
       const nodes = Array.from({ length: 250 }, (_, i) => ({ level: i % 5, index: i, hash: sha(`node${i}`) }));
@@ -478,21 +478,6 @@ describe('calendar nodes and validators', () => {
       const got = await store.getCalendarNodes(wanted, { consistent: false });
       expect(got).toEqual([...nodes.slice(240).reverse(), nodes[0], ...nodes.slice(0, 240).reverse()]);
       expect(await store.getCalendarNodes([], { consistent: false })).toEqual([]);
-    }));
-
-  it('keeps validator state and records signatures: recorded, same, conflict', () =>
-    use(async ({ store }) => {
-      expect(await store.getValidatorState('v1')).toBeNull();
-      const state = { name: 'v1', size: 12, root: sha('root12'), lastLeaf: hex(sha('leaf11')), lastTime: at(1), cosignedAt: 1_795_000_000, updatedAt: at(2) };
-      await store.putValidatorState(state);
-      expect(await store.getValidatorState('v1')).toEqual(state);
-      await store.putValidatorState({ ...state, size: 13 });
-      expect((await store.getValidatorState('v1'))?.size).toBe(13);
-
-      expect(await store.recordSigned('v1', 13, hex(sha('cp13')))).toBe('recorded');
-      expect(await store.recordSigned('v1', 13, hex(sha('cp13')))).toBe('same');
-      expect(await store.recordSigned('v1', 13, hex(sha('fork')))).toBe('conflict');
-      expect(await store.recordSigned('v2', 13, hex(sha('fork')))).toBe('recorded');
     }));
 });
 

@@ -1,9 +1,12 @@
 /**
- * The validator wire protocol (docs/protocol.md 7.3; functions/ledger/README.md
- * "Validator protocol"): one request, `POST /v1/validator/sign`, carrying a
- * proposal the validator must check on its own before it signs the checkpoint.
+ * The validator wire protocol (docs/protocol.md 7.3; functions/validator/README.md
+ * "Wire protocol"): one request, `POST /v1/validator/sign`, carrying a whole
+ * proposal (header, checkpoint and the round members) that the validator checks
+ * on its own, against its own state, before it signs the checkpoint. It is
+ * shared by the coordinator (functions/ledger) and the validator unit
+ * (functions/validator); imports point from the ledger to here, never back.
  *
- *   request   SignRequest   { origin, height, proposalId, header, checkpoint }
+ *   request   SignRequest   { origin, height, proposalId, header, checkpoint, members: [{ root, count }] }
  *   200       SignResponse  { validator, signature, checkpoint }
  *   4xx       SignRefusal   RFC 9457 problem+json with a closed `code`
  *
@@ -17,6 +20,19 @@ import { z } from '@hono/zod-openapi';
 /** Largest accepted header / checkpoint text: both are far smaller (block.ts, checkpoint.ts). */
 const MAX_TEXT = 4096;
 
+/** Most members in one round: LEDGERSEAL_MAX_BATCHES_PER_ROUND is at most 10,000 (config.ts). */
+export const MAX_MEMBERS = 10_000;
+/** Most anchors in one batch (functions/intake.ts MAX_BATCH, part of the API contract). */
+const MAX_BATCH_ANCHORS = 10_000;
+
+/** One leaf of the round tree: a batch root (the leaf data, 32 bytes as hex) and its anchor count. */
+export const RoundMemberWireSchema = z
+  .object({
+    root: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters'),
+    count: z.number().int().min(1).max(MAX_BATCH_ANCHORS),
+  })
+  .openapi('SignRequestMember');
+
 export const SignRequestSchema = z
   .object({
     origin: z.string().min(1).max(256).openapi({ example: 'ledgerseal.example.gov/prod' }),
@@ -28,6 +44,14 @@ export const SignRequestSchema = z
       .min(1)
       .max(MAX_TEXT)
       .openapi({ description: 'The unsigned checkpoint body of size height + 1 (C2SP tlog-checkpoint).' }),
+    members: z
+      .array(RoundMemberWireSchema)
+      .min(1)
+      .max(MAX_MEMBERS)
+      .openapi({
+        description:
+          'The round members in round order: each batch root (the round tree leaf data) with its anchor count. The validator recomputes round-size, anchors and round-root from them.',
+      }),
   })
   .openapi('SignRequest');
 
@@ -49,13 +73,13 @@ export type SignResponse = z.infer<typeof SignResponseSchema>;
 
 /**
  * Why a validator refused. Each is one independent check of docs/protocol.md 7.3;
- * EQUIVOCATION means it already signed a different checkpoint of that size.
+ * EQUIVOCATION means it already signed a different checkpoint of that size;
+ * STATE_CONFLICT means its own state contradicts the quorum-signed public log
+ * (it refuses everything until an operator looks).
  */
 export const REFUSAL_CODES = [
   'BAD_REQUEST',
   'WRONG_ORIGIN',
-  'UNKNOWN_PROPOSAL',
-  'PROPOSAL_MISMATCH',
   'MALFORMED_HEADER',
   'STALE_HEIGHT',
   'CANNOT_CATCH_UP',
@@ -65,16 +89,15 @@ export const REFUSAL_CODES = [
   'BAD_ROUND',
   'BAD_CHECKPOINT',
   'EQUIVOCATION',
+  'STATE_CONFLICT',
 ] as const;
 
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
-/** HTTP status of each refusal: 404 unknown, 409 state conflicts, 422 failed checks. */
+/** HTTP status of each refusal: 409 state conflicts, 422 failed checks. */
 export const REFUSAL_STATUS: Record<RefusalCode, number> = {
   BAD_REQUEST: 400,
   WRONG_ORIGIN: 422,
-  UNKNOWN_PROPOSAL: 404,
-  PROPOSAL_MISMATCH: 409,
   MALFORMED_HEADER: 422,
   STALE_HEIGHT: 409,
   CANNOT_CATCH_UP: 409,
@@ -84,6 +107,7 @@ export const REFUSAL_STATUS: Record<RefusalCode, number> = {
   BAD_ROUND: 422,
   BAD_CHECKPOINT: 422,
   EQUIVOCATION: 409,
+  STATE_CONFLICT: 409,
 };
 
 export const SignRefusalSchema = z
