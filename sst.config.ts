@@ -1,6 +1,7 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 /**
- * The AWS deployment (SST 4.x; docs/deploy.md). One table, four functions,
+ * The AWS deployment (SST 4.x; docs/deploy.md). One ledger table, four functions,
+ * one function and one table per hosted validator,
  * the secrets they need, and nothing linked that a function does not read:
  *
  * | function   | trigger                         | links |
@@ -9,6 +10,7 @@
  * | Rounds     | CronV2 rate(1 minute)           | LedgerTable, ValidatorSet, CoordinatorToken, ValidatorEndpoints, HostedValidators, WebhookSealingKeys |
  * | Webhooks   | CronV2 rate(1 minute)           | LedgerTable, ValidatorSet, WebhookSealingKeys |
  * | Publish    | CronV2 rate(1 hour)             | LedgerTable, ValidatorSet |
+ * | Validator1..4 | function URL                 | its own <Id>SignerKey, <Id>CoordinatorKeyHash, <Id>State |
  *
  * The handlers (functions/aws/) read exactly these `Resource.X`; the offline
  * checks (test/deploy/sst-config.test.ts) evaluate this file with recording
@@ -38,15 +40,20 @@ const SETTINGS = {
 };
 
 /**
- * Validators this app runs itself, one entry each: `{ id: 'Validator1', name: 'validator-1' }`.
- * Empty until the independent-validator work (docs/deploy.md "Validators"):
- * until then the coordinator reaches every validator at the URLs of the
- * ValidatorEndpoints secret. Each entry then becomes the block commented out
- * in run(): one function with its own function URL, its own secrets and its
- * own state table, linked to nothing else, whose URL reaches the coordinator
- * through the HostedValidators link.
+ * Validators this app runs itself (docs/deploy.md "Validators"), one entry
+ * each: one function with its own function URL, its own secrets (signer key,
+ * hash of the coordinator's token) and its own state table, linked to nothing
+ * else; it catches up through the public API, never the ledger table. Their
+ * URLs reach the coordinator through the HostedValidators link. Validators run
+ * by other agencies are not listed here: their URLs go into the
+ * ValidatorEndpoints secret (docs/validators.md).
  */
-const VALIDATORS: readonly { id: string; name: string }[] = [];
+const VALIDATORS: readonly { id: string; name: string }[] = [
+  { id: 'Validator1', name: 'validator-1' },
+  { id: 'Validator2', name: 'validator-2' },
+  { id: 'Validator3', name: 'validator-3' },
+  { id: 'Validator4', name: 'validator-4' },
+];
 
 /** What EventBridge Scheduler passes to the scheduled functions (its context attributes; functions/aws/scheduled.ts ScheduleEvent). */
 const SCHEDULE_EVENT = {
@@ -89,25 +96,43 @@ export default $config({
     const validatorSet = new sst.Secret('ValidatorSet');
     const validatorEndpoints = new sst.Secret('ValidatorEndpoints');
 
-    // Validators hosted here (VALIDATORS, above). With the independent-validator work:
-    //   const hosted = VALIDATORS.map((v) => {
-    //     const signerKey = new sst.Secret(`${v.id}SignerKey`);
-    //     const coordinatorKeyHash = new sst.Secret(`${v.id}CoordinatorKeyHash`);
-    //     const state = new sst.aws.Dynamo(`${v.id}State`, { ...VALIDATOR_STATE_SHAPE });
-    //     const fn = new sst.aws.Function(v.id, {
-    //       handler: 'functions/aws/validator.handler', runtime: RUNTIME, architecture: ARCHITECTURE,
-    //       url: true, link: [signerKey, coordinatorKeyHash, state], environment: { LEDGERSEAL_ORIGIN: origin, LEDGERSEAL_VALIDATOR_NAME: v.name },
-    //     });
-    //     return { name: v.name, url: fn.url };
-    //   });
-    if (VALIDATORS.length > 0) throw new Error('validator functions arrive with the independent-validator work (docs/deploy.md "Validators")');
-    const hosted: { name: string; url: string }[] = [];
+    const api = new sst.aws.ApiGatewayV2('Api', { ...(domain !== undefined ? { domain } : {}) });
+    const publicUrl = domain !== undefined ? `https://${domain}` : api.url;
+
+    // Validators hosted here (VALIDATORS, above): each links only its own secrets and table.
+    const { VALIDATOR_TABLE_SHAPE } = await import('./functions/validator/table-shape.ts');
+    const hosted = VALIDATORS.map((v) => {
+      const signerKey = new sst.Secret(`${v.id}SignerKey`);
+      const coordinatorKeyHash = new sst.Secret(`${v.id}CoordinatorKeyHash`);
+      const state = new sst.aws.Dynamo(`${v.id}State`, {
+        ...VALIDATOR_TABLE_SHAPE,
+        deletionProtection: production,
+        transform: { table: { pointInTimeRecovery: { enabled: true } } },
+      });
+      const fn = new sst.aws.Function(v.id, {
+        handler: 'functions/aws/validator.handler',
+        runtime: RUNTIME,
+        architecture: ARCHITECTURE,
+        memory: '512 MB',
+        timeout: '30 seconds',
+        url: true,
+        nodejs: { plugins: 'functions/aws/esbuild-plugins.mjs' },
+        link: [signerKey, coordinatorKeyHash, state],
+        environment: {
+          LEDGERSEAL_ORIGIN: origin,
+          LEDGERSEAL_VALIDATOR_ID: v.id,
+          LEDGERSEAL_VALIDATOR_NAME: v.name,
+          // The public API (catch-up after downtime) and the validator set: public documents.
+          LEDGERSEAL_LEDGER_URL: publicUrl,
+          LEDGERSEAL_VALIDATOR_SET: validatorSet.value,
+        },
+      });
+      return { name: v.name, url: fn.url };
+    });
     const hostedValidators = new sst.Linkable('HostedValidators', {
       properties: { endpoints: Object.fromEntries(hosted.map((v) => [v.name, v.url])) },
     });
 
-    const api = new sst.aws.ApiGatewayV2('Api', { ...(domain !== undefined ? { domain } : {}) });
-    const publicUrl = domain !== undefined ? `https://${domain}` : api.url;
     const environment = { LEDGERSEAL_ORIGIN: origin, LEDGERSEAL_PUBLIC_URL: publicUrl };
     // The esbuild plugin drops zod's unused message locales: 267 KB of each bundle (functions/aws/esbuild-plugins.mjs).
     const nodejs = { plugins: 'functions/aws/esbuild-plugins.mjs' };
@@ -163,7 +188,8 @@ export default $config({
       api: api.url,
       publicUrl,
       origin,
-      // Validator verifier keys: added with the validator functions (each from its own key).
+      // The validators' URLs (their verifier keys: GET <url>/v1/validator, docs/validators.md).
+      validators: Object.fromEntries(hosted.map((v) => [v.name, v.url])),
     };
   },
 });

@@ -28,6 +28,7 @@ import { generateAdminToken } from '../functions/api/auth.ts';
 import { defaultValidatorSet } from '../functions/ledger/keys.ts';
 import { createDynamoClient, startDynalite } from '../functions/store/dynalite.ts';
 import { ensureTable } from '../functions/store/table.ts';
+import { ensureValidatorTable } from '../functions/validator/dynamo-state-store.ts';
 import { sstBundle as bundle } from './_bundle.ts';
 import { fmt, printTable } from './_table.ts';
 
@@ -39,6 +40,7 @@ const HANDLERS = [
   { name: 'RoundsHandler', file: 'functions/aws/rounds.ts', links: ['LedgerTable', 'ValidatorSet', 'CoordinatorToken', 'ValidatorEndpoints', 'HostedValidators', 'WebhookSealingKeys'] },
   { name: 'WebhooksHandler', file: 'functions/aws/webhooks.ts', links: ['LedgerTable', 'ValidatorSet', 'WebhookSealingKeys'] },
   { name: 'PublishHandler', file: 'functions/aws/publish.ts', links: ['LedgerTable', 'ValidatorSet'] },
+  { name: 'Validator1', file: 'functions/aws/validator.ts', links: ['Validator1SignerKey', 'Validator1CoordinatorKeyHash', 'Validator1State'] },
 ] as const;
 
 function child(file: string, args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -127,6 +129,8 @@ export async function run(): Promise<void> {
     const table = `bench-${randomBytes(4).toString('hex')}`;
     const client = createDynamoClient(engine.endpoint);
     await ensureTable(client, table);
+    const stateTable = `${table}-validator-1`;
+    await ensureValidatorTable(client, stateTable);
     client.destroy();
     const key = { name: 'validator-1', ...generateCosignerKey('validator-1') };
     const origin = 'ledgerseal.example.gov/bench';
@@ -139,6 +143,16 @@ export async function run(): Promise<void> {
       ValidatorEndpoints: { value: '[]', type: 'sst.sst.Secret' },
       HostedValidators: { endpoints: {}, type: 'sst.sst.Linkable' },
       WebhookSealingKeys: { value: `k1:${randomBytes(32).toString('base64')}`, type: 'sst.sst.Secret' },
+      Validator1SignerKey: { value: key.signerKey, type: 'sst.sst.Secret' },
+      Validator1CoordinatorKeyHash: { value: generateAdminToken().keyHash, type: 'sst.sst.Secret' },
+      Validator1State: { name: stateTable, type: 'sst.aws.Dynamo' },
+    };
+    // What sst.config.ts sets in a validator function's environment.
+    const validatorEnv = {
+      LEDGERSEAL_VALIDATOR_ID: 'Validator1',
+      LEDGERSEAL_VALIDATOR_NAME: 'validator-1',
+      LEDGERSEAL_VALIDATOR_SET: JSON.stringify(defaultValidatorSet(origin, [key])),
+      LEDGERSEAL_LEDGER_URL: 'https://api.example.gov',
     };
     const childFile = join(dir, 'child.mjs');
     writeFileSync(childFile, CHILD);
@@ -155,7 +169,9 @@ export async function run(): Promise<void> {
         SST_RESOURCE_App: JSON.stringify(resources.App),
       };
       for (const l of h.links) env[`SST_RESOURCE_${l}`] = JSON.stringify(resources[l]);
-      const event = h.name === 'ApiHandler' ? apiEvent : scheduleEvent;
+      if (h.name === 'Validator1') Object.assign(env, validatorEnv);
+      // HTTP functions answer one request (the API /healthz, a validator its status); the others one scheduled run.
+      const event = h.name === 'ApiHandler' ? apiEvent : h.name === 'Validator1' ? { ...apiEvent, rawPath: '/v1/validator', requestContext: { ...apiEvent.requestContext, http: { ...apiEvent.requestContext.http, path: '/v1/validator' } } } : scheduleEvent;
       const runs: { boot: number; importMs: number; firstMs: number }[] = [];
       for (let i = 0; i < RUNS; i++) {
         // Asynchronously: dynalite runs in this process and must keep answering.

@@ -15,6 +15,18 @@ declare module 'sst' {
     ValidatorSet: { value: string; type: 'sst.sst.Secret' };
     ValidatorEndpoints: { value: string; type: 'sst.sst.Secret' };
     HostedValidators: { endpoints: Record<string, string>; type: 'sst.sst.Linkable' };
+    Validator1SignerKey: { value: string; type: 'sst.sst.Secret' };
+    Validator1CoordinatorKeyHash: { value: string; type: 'sst.sst.Secret' };
+    Validator1State: { name: string; type: 'sst.aws.Dynamo' };
+    Validator2SignerKey: { value: string; type: 'sst.sst.Secret' };
+    Validator2CoordinatorKeyHash: { value: string; type: 'sst.sst.Secret' };
+    Validator2State: { name: string; type: 'sst.aws.Dynamo' };
+    Validator3SignerKey: { value: string; type: 'sst.sst.Secret' };
+    Validator3CoordinatorKeyHash: { value: string; type: 'sst.sst.Secret' };
+    Validator3State: { name: string; type: 'sst.aws.Dynamo' };
+    Validator4SignerKey: { value: string; type: 'sst.sst.Secret' };
+    Validator4CoordinatorKeyHash: { value: string; type: 'sst.sst.Secret' };
+    Validator4State: { name: string; type: 'sst.aws.Dynamo' };
   }
 }
 

@@ -31,11 +31,8 @@ import { bytesToHex, hexToBytes } from '@ledgerseal/sdk';
 import { checkFrontier } from './frontier.ts';
 import type { RecordResult, SignedRecord, ValidatorState, ValidatorStateStore } from './state-store.ts';
 
-/** The validator's table in the words of SST's `sst.aws.Dynamo` component (the deployment declares it from this). */
-export const VALIDATOR_TABLE_SHAPE = {
-  fields: { pk: 'string', sk: 'string' },
-  primaryIndex: { hashKey: 'pk', rangeKey: 'sk' },
-} as const;
+/** The validator's table (table-shape.ts, which sst.config.ts declares it from). */
+export { VALIDATOR_TABLE_SHAPE } from './table-shape.ts';
 
 export function validatorTableDefinition(tableName: string): CreateTableCommandInput {
   return {

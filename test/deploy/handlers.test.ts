@@ -14,8 +14,10 @@
  *
  * An agency is created and anchors are submitted through the API handler
  * (HTTP API payload 2.0), the rounds handler (an EventBridge Scheduler event)
- * finalizes them by asking three validators over HTTP, several rounds in one
- * run, and the proof fetched through the API handler verifies with the sdk.
+ * finalizes them by asking the four validator functions over HTTP (each its
+ * own handler, key and state table, served as a function URL serves it, and
+ * reading the ledger only through the API), several rounds in one run, and
+ * the proof fetched through the API handler verifies with the sdk.
  * Webhooks: the deployed configuration refuses loopback targets, both when an
  * endpoint is saved and when a stored target turns out to be loopback at send
  * time; delivery itself is shown to a loopback receiver with a test sender
@@ -30,7 +32,7 @@ import { createDynamoClient, type DynaliteEngine, startDynalite } from '../../fu
 import { ensureTable } from '../../functions/store/table.ts';
 import { createSender } from '../../functions/webhooks/http-send.ts';
 import { officialVerify, startReceiver, type Receiver } from '../webhooks/harness.ts';
-import { type HttpValidators, startHttpValidators } from './http-validators.ts';
+import { type HostedValidators, type Served, serveLambda, startHostedValidators } from './http-validators.ts';
 import { httpEvent, type HttpResult, lambdaContext, scheduleEvent } from './lambda-events.ts';
 import { type Evaluated, evaluateConfig, type FunctionDecl, resourceShape } from './sst-stand-ins.ts';
 
@@ -60,7 +62,8 @@ const sealingKey = `k1:${randomBytes(32).toString('base64')}`;
 
 let cfg: Evaluated;
 let engine: DynaliteEngine;
-let validators: HttpValidators;
+let validators: HostedValidators;
+let apiServer: Served;
 let receiver: Receiver;
 const savedEnv = { ...process.env };
 
@@ -95,13 +98,19 @@ beforeAll(async () => {
   await ensureTable(client, TABLE);
   client.destroy();
   const origin = cfg.outputs.origin as string;
-  // validator-1 and -2 accept the shared CoordinatorToken; validator-3 has its own token (ValidatorEndpoints).
-  validators = await startHttpValidators({
+  // The validator functions, each over its own state table, reached by the coordinator with its token;
+  // the API served on loopback too, as the public API they catch up from.
+  validators = await startHostedValidators({
+    functions: cfg.functions,
     origin,
     endpoint: engine.endpoint,
-    table: TABLE,
-    names: ['validator-1', 'validator-2', 'validator-3'],
-    tokens: { 'validator-1': coordinatorToken, 'validator-2': coordinatorToken },
+    coordinatorToken,
+    ledgerUrl: () => apiServer.url,
+  });
+  apiServer = await serveLambda(async (event, context) => {
+    const fn = cfg.functions.find((f) => f.name === 'ApiHandler')!;
+    const mod = (await import(`../../${fn.file}`)) as Record<string, Handler>;
+    return mod[fn.exportName]!(event, context); // its resources were read by the first API test
   });
   receiver = await startReceiver();
 
@@ -111,13 +120,16 @@ beforeAll(async () => {
     CoordinatorToken: coordinatorToken,
     WebhookSealingKeys: sealingKey,
     ValidatorSet: JSON.stringify(validators.set),
-    // validator-1 and -2 with the shared coordinator token, validator-3 with its own.
-    ValidatorEndpoints: JSON.stringify(validators.validators.map((v) => ({ name: v.name, url: v.url, ...(v.name === 'validator-3' ? { token: v.token } : {}) }))),
+    // Every validator is hosted here (HostedValidators); none run elsewhere.
+    ValidatorEndpoints: '[]',
   };
   const resources: Record<string, unknown> = { App: { name: 'ledgerseal', stage: 'dev' } };
   for (const c of cfg.components.filter((x) => ['Dynamo', 'Secret', 'Linkable'].includes(x.kind))) {
     resources[c.name] = c.kind === 'Dynamo' ? { ...resourceShape(c), name: TABLE } : c.kind === 'Secret' ? { ...resourceShape(c), value: secrets[c.name] } : resourceShape(c);
   }
+  Object.assign(resources, validators.resources, {
+    HostedValidators: { ...resourceShape(cfg.byName('HostedValidators')), endpoints: Object.fromEntries(validators.validators.map((v) => [v.name, v.served.url])) },
+  });
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'AKIDTEST',
@@ -139,12 +151,25 @@ beforeAll(async () => {
   Object.assign(process.env, env);
   const { setTestHooks } = await import('../../functions/aws/resources.ts');
   setTestHooks({ log: { info: () => {}, warn: () => {}, error: () => {} } });
+  // Each validator function's first invocation (a container starting) reads its links, and only they are visible.
+  for (const v of validators.validators) {
+    current = v.decl;
+    try {
+      const r = (await v.handler(httpEvent('GET', '/v1/validator'), lambdaContext(v.decl.name, v.decl.args.timeout))) as HttpResult;
+      expect(r.statusCode, r.body).toBe(200);
+      expect(JSON.parse(r.body)).toMatchObject({ name: v.name, verifierKey: v.key.verifierKey, origin, size: 0 });
+    } finally {
+      current = undefined;
+    }
+    expect([...reads.get(v.decl.name)!].filter((p) => p !== 'App').sort()).toEqual([...v.decl.links].sort());
+  }
 });
 
 afterAll(async () => {
   process.env = savedEnv;
   await receiver?.close();
   await validators?.close();
+  await apiServer?.close();
   await engine?.close();
 });
 
@@ -206,7 +231,7 @@ describe('the Lambda handlers, in process, against dynalite', () => {
     const run = await cron('RoundsHandler');
     // LEDGERSEAL_MAX_BATCHES_PER_ROUND=1: three batches take three rounds, then a round finds nothing.
     expect(run).toMatchObject({ rounds: 3, finalized: 3, stoppedBy: 'drained', statuses: ['finalized', 'finalized', 'finalized', 'empty'], anchors: 6 });
-    for (const v of validators.validators) expect(v.calls(), v.name).toBe(3);
+    for (const v of validators.validators) expect(v.served.calls('/v1/validator/sign'), v.name).toBe(3);
     // The rounds run made the first webhook attempts: refused (loopback), none reached the receiver.
     const msgs = await api('GET', `/v1/webhook-endpoints/${endpoint.id}/messages`, { token: apiKey });
     expect(msgs.body.items.length).toBe(3);

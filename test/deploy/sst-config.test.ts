@@ -22,13 +22,16 @@
  * - rounds and webhooks run on CronV2 `rate(1 minute)` with the EventBridge
  *   Scheduler context attributes as their event; runtime nodejs22.x everywhere;
  * - production retains its data and is protected; other stages are not;
- * - validator functions (none yet) would link only their own secrets and state table.
+ * - every validator function runs functions/aws/validator.ts, which names its
+ *   resources by LEDGERSEAL_VALIDATOR_ID, and links exactly its own signer key,
+ *   coordinator key hash and state table (VALIDATOR_TABLE_SHAPE), nothing of the ledger.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { TABLE_SHAPE, TTL_ATTRIBUTE } from '../../functions/store/table-shape.ts';
+import { VALIDATOR_TABLE_SHAPE } from '../../functions/validator/table-shape.ts';
 import { tableDefinition } from '../../functions/store/table.ts';
 import { type Evaluated, evaluateConfig, RESOURCE_TYPES } from './sst-stand-ins.ts';
 
@@ -61,6 +64,22 @@ export function resourceReads(entry: string): Set<string> {
   return reads;
 }
 
+/**
+ * What a function reads: its handler's `Resource.X`, or for a validator function
+ * (one handler for all, resources named by LEDGERSEAL_VALIDATOR_ID) the three
+ * `${id}...` resources its handler reads through `linked(id, ...)`.
+ */
+function readsOf(f: { file: string; args: { environment?: Record<string, unknown> } }): Set<string> {
+  const id = f.args.environment?.['LEDGERSEAL_VALIDATOR_ID'];
+  if (typeof id !== 'string') return resourceReads(f.file);
+  const text = code(readFileSync(join(ROOT, f.file), 'utf8'));
+  const kinds = [...text.matchAll(/linked\(id, '(\w+)'/g)].map((m) => m[1]!);
+  expect(resourceReads(f.file).size, `${f.file} reads Resource only through linked()`).toBe(0);
+  return new Set(kinds.map((k) => `${id}${k}`));
+}
+
+const VALIDATOR_FUNCTIONS = ['Validator1', 'Validator2', 'Validator3', 'Validator4'];
+
 const dev = await evaluateConfig('dev');
 const prod = await evaluateConfig('production');
 
@@ -68,8 +87,8 @@ describe.each([
   ['a development stage', dev],
   ['production', prod],
 ] as [string, Evaluated][])('sst.config.ts for %s', (_label, cfg) => {
-  it('declares the four functions, each handler file existing and exporting its handler', async () => {
-    expect(cfg.functions.map((f) => f.name).sort()).toEqual(['ApiHandler', 'PublishHandler', 'RoundsHandler', 'WebhooksHandler']);
+  it('declares the four functions and one per hosted validator, each handler file existing and exporting its handler', async () => {
+    expect(cfg.functions.map((f) => f.name).sort()).toEqual(['ApiHandler', 'PublishHandler', 'RoundsHandler', ...VALIDATOR_FUNCTIONS, 'WebhooksHandler']);
     for (const f of cfg.functions) {
       expect(existsSync(join(ROOT, f.file)), f.file).toBe(true);
       const mod = (await import(pathToFileURL(join(ROOT, f.file)).href)) as Record<string, unknown>;
@@ -79,13 +98,13 @@ describe.each([
 
   it('links to each function exactly the resources its code reads through Resource.X (least privilege)', () => {
     for (const f of cfg.functions) {
-      const reads = resourceReads(f.file);
+      const reads = readsOf(f);
       expect(reads.size, `${f.file} reads resources`).toBeGreaterThan(0);
       expect([...reads].sort(), `${f.name}: Resource.X read by ${f.file} vs links`).toEqual([...f.links].sort());
     }
     const table = cfg.components.filter((c) => c.kind === 'Dynamo').map((c) => c.name);
     for (const f of cfg.functions) {
-      for (const t of table) if (f.links.includes(t)) expect(resourceReads(f.file).has(t)).toBe(true);
+      for (const t of table) if (f.links.includes(t)) expect(readsOf(f).has(t)).toBe(true);
     }
   });
 
@@ -101,8 +120,13 @@ describe.each([
 
   it('declares the table from TABLE_SHAPE: keys and index keys are declared fields, TTL, point-in-time recovery', () => {
     const tables = cfg.components.filter((c) => c.kind === 'Dynamo');
-    expect(tables.map((t) => t.name)).toEqual(['LedgerTable']);
-    const { args } = tables[0]!;
+    expect(tables.map((t) => t.name).sort()).toEqual(['LedgerTable', ...VALIDATOR_FUNCTIONS.map((v) => `${v}State`)]);
+    for (const t of tables.filter((x) => x.name !== 'LedgerTable')) {
+      expect({ fields: t.args.fields, primaryIndex: t.args.primaryIndex }).toEqual(VALIDATOR_TABLE_SHAPE);
+      expect(t.args.globalIndexes).toBeUndefined();
+      expect(t.args.transform.table.pointInTimeRecovery).toEqual({ enabled: true });
+    }
+    const { args } = cfg.byName('LedgerTable');
     expect({ fields: args.fields, primaryIndex: args.primaryIndex, globalIndexes: args.globalIndexes, ttl: args.ttl }).toEqual(TABLE_SHAPE);
     expect(args.ttl).toBe(TTL_ATTRIBUTE);
     const fields = Object.keys(args.fields);
@@ -176,14 +200,20 @@ describe.each([
     expect(cfg.functions.find((f) => f.name === 'ApiHandler')!.args.url).toBeUndefined(); // no second, unthrottled way in
   });
 
-  it('validator functions (none until the independent-validator work) link only their own secrets and state table', () => {
+  it('validator functions link only their own secrets and state table, and reach the ledger only through its public API', () => {
     const validators = cfg.functions.filter((f) => f.links.some((l) => l.endsWith('SignerKey')));
+    expect(validators.map((v) => v.name).sort()).toEqual(VALIDATOR_FUNCTIONS);
     for (const v of validators) {
       const id = v.name;
-      expect(v.links.every((l) => l === `${id}SignerKey` || l === `${id}CoordinatorKeyHash` || l === `${id}State`), `${id} links ${v.links}`).toBe(true);
+      expect(v.file).toBe('functions/aws/validator.ts');
+      expect([...v.links].sort(), `${id} links`).toEqual([`${id}CoordinatorKeyHash`, `${id}SignerKey`, `${id}State`]);
+      expect(v.args.environment).toMatchObject({ LEDGERSEAL_VALIDATOR_ID: id, LEDGERSEAL_LEDGER_URL: cfg.outputs.publicUrl, LEDGERSEAL_ORIGIN: cfg.outputs.origin });
+      expect(v.args.url).toBe(true);
     }
-    for (const f of cfg.functions.filter((x) => !validators.includes(x))) expect(f.links.some((l) => l.endsWith('SignerKey'))).toBe(false);
-    expect(validators).toEqual([]);
+    for (const f of cfg.functions.filter((x) => !validators.includes(x))) {
+      expect(f.links.some((l) => /^Validator\d+/.test(l)), `${f.name} links a validator's resources`).toBe(false);
+    }
+    expect(Object.keys(cfg.outputs.validators as object).sort()).toEqual(['validator-1', 'validator-2', 'validator-3', 'validator-4']);
   });
 });
 
@@ -191,6 +221,7 @@ describe('production and other stages', () => {
   it('production retains its data and is protected; the table refuses deletion', () => {
     expect(prod.app).toMatchObject({ name: 'ledgerseal', home: 'aws', removal: 'retain', protect: true });
     expect(prod.byName('LedgerTable').args.deletionProtection).toBe(true);
+    for (const v of VALIDATOR_FUNCTIONS) expect(prod.byName(`${v}State`).args.deletionProtection, v).toBe(true);
   });
 
   it('a development stage is removed with `sst remove`', () => {
