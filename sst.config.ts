@@ -63,11 +63,72 @@ const SCHEDULE_EVENT = {
   attemptNumber: '<aws.scheduler.attempt-number>',
 };
 
+/**
+ * One validator: its own signer key and coordinator-key-hash secrets, its own
+ * state table (VALIDATOR_TABLE_SHAPE) and one function with a function URL,
+ * linked to those three only. It reaches the ledger only through the public
+ * API (ledgerUrl) and gets the validator set, a public document, in its
+ * environment. Used for the validators this app hosts, and alone by
+ * LEDGERSEAL_DEPLOY=validator (docs/validators.md "On AWS").
+ */
+async function validatorFunction(
+  v: { id: string; name: string },
+  o: { origin: string; production: boolean; ledgerUrl: unknown; validatorSet: unknown },
+): Promise<{ name: string; url: unknown }> {
+  const { VALIDATOR_TABLE_SHAPE } = await import('./functions/validator/table-shape.ts');
+  const signerKey = new sst.Secret(`${v.id}SignerKey`);
+  const coordinatorKeyHash = new sst.Secret(`${v.id}CoordinatorKeyHash`);
+  const state = new sst.aws.Dynamo(`${v.id}State`, {
+    ...VALIDATOR_TABLE_SHAPE,
+    deletionProtection: o.production,
+    transform: { table: { pointInTimeRecovery: { enabled: true } } },
+  });
+  const fn = new sst.aws.Function(v.id, {
+    handler: 'functions/aws/validator.handler',
+    runtime: RUNTIME,
+    architecture: ARCHITECTURE,
+    memory: '512 MB',
+    timeout: '30 seconds',
+    url: true,
+    nodejs: { plugins: 'functions/aws/esbuild-plugins.mjs' },
+    link: [signerKey, coordinatorKeyHash, state],
+    environment: {
+      LEDGERSEAL_ORIGIN: o.origin,
+      LEDGERSEAL_VALIDATOR_ID: v.id,
+      LEDGERSEAL_VALIDATOR_NAME: v.name,
+      LEDGERSEAL_LEDGER_URL: o.ledgerUrl,
+      LEDGERSEAL_VALIDATOR_SET: o.validatorSet,
+    },
+  });
+  return { name: v.name, url: fn.url };
+}
+
+/**
+ * LEDGERSEAL_DEPLOY=validator: this app is ONE validator run for someone
+ * else's ledger (another agency co-signing): one function, one table, three
+ * secrets, nothing of the ledger. Its name, the ledger's origin and public URL
+ * come from the environment of `sst deploy` (docs/validators.md "On AWS").
+ */
+async function validatorOnly(production: boolean): Promise<Record<string, unknown>> {
+  const need = (name: string): string => {
+    const value = process.env[name];
+    if (!value) throw new Error(`LEDGERSEAL_DEPLOY=validator needs ${name} (docs/validators.md "On AWS")`);
+    return value;
+  };
+  const name = need('LEDGERSEAL_VALIDATOR_NAME');
+  const origin = need('LEDGERSEAL_ORIGIN');
+  const ledgerUrl = need('LEDGERSEAL_LEDGER_URL');
+  const validatorSet = new sst.Secret('ValidatorSet');
+  const v = await validatorFunction({ id: 'Validator', name }, { origin, production, ledgerUrl, validatorSet: validatorSet.value });
+  return { validator: name, url: v.url, origin, ledger: ledgerUrl };
+}
+
 export default $config({
   app(input) {
     const production = input?.stage === PRODUCTION_STAGE;
     return {
-      name: 'ledgerseal',
+      // A lone validator is its own app: its resources never mix with a ledger's.
+      name: process.env.LEDGERSEAL_DEPLOY === 'validator' ? 'ledgerseal-validator' : 'ledgerseal',
       home: 'aws',
       // Production keeps the table (and everything else) on `sst remove`, and refuses to be removed at all.
       removal: production ? 'retain' : 'remove',
@@ -75,9 +136,12 @@ export default $config({
     };
   },
   async run() {
-    const { TABLE_SHAPE } = await import('./functions/store/table-shape.ts');
     const stage = $app.stage;
     const production = stage === PRODUCTION_STAGE;
+    const mode = process.env.LEDGERSEAL_DEPLOY ?? 'ledger';
+    if (mode === 'validator') return validatorOnly(production);
+    if (mode !== 'ledger') throw new Error(`LEDGERSEAL_DEPLOY must be "ledger" (the default) or "validator", not "${mode}"`);
+    const { TABLE_SHAPE } = await import('./functions/store/table-shape.ts');
     const origin = SETTINGS.origin(stage);
     const domain = SETTINGS.domain(stage);
 
@@ -100,35 +164,8 @@ export default $config({
     const publicUrl = domain !== undefined ? `https://${domain}` : api.url;
 
     // Validators hosted here (VALIDATORS, above): each links only its own secrets and table.
-    const { VALIDATOR_TABLE_SHAPE } = await import('./functions/validator/table-shape.ts');
-    const hosted = VALIDATORS.map((v) => {
-      const signerKey = new sst.Secret(`${v.id}SignerKey`);
-      const coordinatorKeyHash = new sst.Secret(`${v.id}CoordinatorKeyHash`);
-      const state = new sst.aws.Dynamo(`${v.id}State`, {
-        ...VALIDATOR_TABLE_SHAPE,
-        deletionProtection: production,
-        transform: { table: { pointInTimeRecovery: { enabled: true } } },
-      });
-      const fn = new sst.aws.Function(v.id, {
-        handler: 'functions/aws/validator.handler',
-        runtime: RUNTIME,
-        architecture: ARCHITECTURE,
-        memory: '512 MB',
-        timeout: '30 seconds',
-        url: true,
-        nodejs: { plugins: 'functions/aws/esbuild-plugins.mjs' },
-        link: [signerKey, coordinatorKeyHash, state],
-        environment: {
-          LEDGERSEAL_ORIGIN: origin,
-          LEDGERSEAL_VALIDATOR_ID: v.id,
-          LEDGERSEAL_VALIDATOR_NAME: v.name,
-          // The public API (catch-up after downtime) and the validator set: public documents.
-          LEDGERSEAL_LEDGER_URL: publicUrl,
-          LEDGERSEAL_VALIDATOR_SET: validatorSet.value,
-        },
-      });
-      return { name: v.name, url: fn.url };
-    });
+    const hosted: { name: string; url: unknown }[] = [];
+    for (const v of VALIDATORS) hosted.push(await validatorFunction(v, { origin, production, ledgerUrl: publicUrl, validatorSet: validatorSet.value }));
     const hostedValidators = new sst.Linkable('HostedValidators', {
       properties: { endpoints: Object.fromEntries(hosted.map((v) => [v.name, v.url])) },
     });

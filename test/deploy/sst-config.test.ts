@@ -233,3 +233,39 @@ describe('production and other stages', () => {
     expect(dev.outputs.origin).not.toBe(prod.outputs.origin);
   });
 });
+
+describe('LEDGERSEAL_DEPLOY=validator: one validator for someone else ledger, deployed alone', () => {
+  const env = { LEDGERSEAL_DEPLOY: 'validator', LEDGERSEAL_VALIDATOR_NAME: 'registry-of-deeds', LEDGERSEAL_ORIGIN: 'ledgerseal.example.gov', LEDGERSEAL_LEDGER_URL: 'https://ledger.example.gov' };
+  const withEnv = async <T>(vars: Record<string, string>, f: () => Promise<T>): Promise<T> => {
+    const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, vars);
+    try {
+      return await f();
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+
+  it('declares one function, one table and its secrets, nothing of the ledger', async () => {
+    const cfg = await withEnv(env, () => evaluateConfig('production'));
+    expect(cfg.app).toMatchObject({ name: 'ledgerseal-validator', removal: 'retain', protect: true });
+    expect(cfg.functions.map((f) => f.name)).toEqual(['Validator']);
+    const [fn] = cfg.functions;
+    expect(fn!.file).toBe('functions/aws/validator.ts');
+    expect([...fn!.links].sort()).toEqual(['ValidatorCoordinatorKeyHash', 'ValidatorSignerKey', 'ValidatorState']);
+    expect([...readsOf(fn!)].sort()).toEqual([...fn!.links].sort());
+    expect(fn!.args.environment).toMatchObject({ LEDGERSEAL_VALIDATOR_ID: 'Validator', LEDGERSEAL_VALIDATOR_NAME: 'registry-of-deeds', LEDGERSEAL_ORIGIN: env.LEDGERSEAL_ORIGIN, LEDGERSEAL_LEDGER_URL: env.LEDGERSEAL_LEDGER_URL });
+    expect(cfg.components.filter((c) => c.kind === 'Dynamo').map((c) => c.name)).toEqual(['ValidatorState']);
+    expect(cfg.byName('ValidatorState').args.deletionProtection).toBe(true);
+    expect(cfg.routes).toEqual([]);
+    expect(cfg.outputs).toMatchObject({ validator: 'registry-of-deeds', origin: env.LEDGERSEAL_ORIGIN, url: expect.stringMatching(/^https:\/\//) });
+  });
+
+  it('refuses to deploy without its name, origin or ledger URL, and an unknown mode', async () => {
+    for (const missing of ['LEDGERSEAL_VALIDATOR_NAME', 'LEDGERSEAL_ORIGIN', 'LEDGERSEAL_LEDGER_URL']) {
+      await expect(withEnv({ ...env, [missing]: '' }, () => evaluateConfig('dev'))).rejects.toThrow(missing);
+    }
+    await expect(withEnv({ LEDGERSEAL_DEPLOY: 'both' }, () => evaluateConfig('dev'))).rejects.toThrow(/LEDGERSEAL_DEPLOY/);
+  });
+});
