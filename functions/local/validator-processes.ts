@@ -12,7 +12,10 @@
  * on the same port (any free port if that fails); while it is down, the
  * coordinator's request fails at once (`unreachable`) and rounds finalize as
  * long as the others hold a quorum. `stop()` sends SIGTERM, then SIGKILL after
- * a bound, and keeps the validator down until `start()`.
+ * a bound, and keeps the validator down until `start()`. The child has an IPC
+ * channel (unused but for this): if the runner dies, even by SIGKILL, the
+ * channel closes and the child stops (main.ts), leaving no orphan holding its
+ * state directory's lock or its port.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -123,7 +126,8 @@ class Supervised implements ValidatorProcess {
   /** Spawn one child and wait for its listening line; rejects if it exits or times out first. */
   #spawn(): Promise<void> {
     const { command, args, cwd } = validatorCommand();
-    const child = spawn(command, args, { cwd, env: childEnv(this.spec, this.#port), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env: childEnv(this.spec, this.#port), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    child.on('error', () => {}); // reported through the start promise below; never an unhandled 'error'
     this.#child = child;
     const log = this.opts.log;
     const name = this.spec.name;
@@ -137,7 +141,7 @@ class Supervised implements ValidatorProcess {
       }
       const { time: _t, level, ...fields } = f;
       const lvl = typeof level === 'string' && LEVELS.has(level) ? (level as 'info' | 'warn' | 'error') : 'info';
-      log[lvl]({ msg: 'validator process', validator: name, ...fields });
+      log[lvl]({ ...fields, msg: typeof fields.msg === 'string' ? fields.msg : 'validator process output', validator: name });
     });
     const stderr: string[] = [];
     let ready = false;

@@ -65,6 +65,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Started by a parent with an IPC channel (the local runner): stop when the parent is gone, even if it
+  // was SIGKILLed, so that no orphan keeps the state directory's lock and the port.
+  if (process.channel) {
+    process.channel.unref();
+    process.on('disconnect', stop);
+  }
 }
 
 main().catch((e) => {
