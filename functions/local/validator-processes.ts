@@ -67,8 +67,6 @@ export interface ValidatorProcess {
   stop(): Promise<void>;
   /** Start it (after stop(), or after it died with restarts off); resolves once it listens. */
   start(): Promise<void>;
-  /** Resolves the next time a child of this validator listens (tests). */
-  ready(): Promise<void>;
 }
 
 /** The child's environment: the runner's, minus every LEDGERSEAL_* and PORT, plus the validator's own. */
@@ -103,7 +101,6 @@ class Supervised implements ValidatorProcess {
   #closed = false;
   #failures = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #readyWaiters: (() => void)[] = [];
   #starting: Promise<void> | null = null;
 
   constructor(
@@ -117,10 +114,6 @@ class Supervised implements ValidatorProcess {
 
   get pid(): number | null {
     return this.#child?.exitCode === null && this.#child.signalCode === null ? (this.#child.pid ?? null) : null;
-  }
-
-  ready(): Promise<void> {
-    return new Promise((r) => this.#readyWaiters.push(r));
   }
 
   /** Spawn one child and wait for its listening line; rejects if it exits or times out first. */
@@ -161,9 +154,6 @@ class Supervised implements ValidatorProcess {
           this.#port = Number(new URL(l.url).port);
           this.starts++;
           log.info({ msg: 'validator process listening', validator: name, url: l.url, pid: child.pid });
-          const waiters = this.#readyWaiters;
-          this.#readyWaiters = [];
-          for (const w of waiters) w();
           resolve();
           return;
         }
