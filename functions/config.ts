@@ -36,12 +36,13 @@
  * | LEDGERSEAL_WEBHOOK_CONCURRENCY        | 128                        | attempts in flight at once; 1..4096 |
  * | LEDGERSEAL_WEBHOOK_ENDPOINT_CONCURRENCY | 16                       | attempts in flight to one endpoint; 1..1024 |
  *
- * The local runner (`npm start`) reads four more (loadLocalConfig):
+ * The local runner (`npm start`) reads five more (loadLocalConfig):
  *
  * | PORT                  | 8787       | HTTP port (0: any free port) |
  * | LEDGERSEAL_HOST       | 127.0.0.1  | interface to listen on |
- * | LEDGERSEAL_DATA_DIR   | `.data`    | dynalite files, validator keys, admin key hash, lock |
+ * | LEDGERSEAL_DATA_DIR   | `.data`    | dynalite files, validator keys and state, admin key hash, lock |
  * | LEDGERSEAL_ADMIN_KEY  | (generated on first start) | the admin token itself (its hash is used) |
+ * | LEDGERSEAL_VALIDATORS | `in-process` | `in-process`: the four validators run inside the runner; `processes`: each is its own `npm run validator` child on 127.0.0.1, reached over HTTP, restarted when it dies |
  *
  * One validator as its own service (`npm run validator`, loadValidatorConfig;
  * functions/validator/README.md) reads LEDGERSEAL_ORIGIN,
@@ -111,7 +112,12 @@ export interface LocalConfig {
   dataDir: string;
   /** The admin token from LEDGERSEAL_ADMIN_KEY, or null (then the data dir keeps its hash). */
   adminKey: string | null;
+  /** LEDGERSEAL_VALIDATORS: validators inside the runner, or each as its own child process over HTTP. */
+  validators: ValidatorMode;
 }
+
+export const VALIDATOR_MODES = ['in-process', 'processes'] as const;
+export type ValidatorMode = (typeof VALIDATOR_MODES)[number];
 
 export type Env = Record<string, string | undefined>;
 
@@ -140,6 +146,7 @@ export const CONFIG_DEFAULTS = {
   port: 8787,
   host: '127.0.0.1',
   dataDir: '.data',
+  validators: 'in-process',
 } as const;
 
 /** Thrown by loadConfig with every problem found, one per line. */
@@ -288,11 +295,16 @@ export function loadLocalConfig(env: Env = globalThis.process?.env ?? {}): { con
   if (adminKey !== null && !/^[\x21-\x7e]{16,512}$/.test(adminKey)) {
     r.problems.push('LEDGERSEAL_ADMIN_KEY must be 16..512 visible ASCII characters');
   }
+  const mode = r.str('LEDGERSEAL_VALIDATORS') ?? CONFIG_DEFAULTS.validators;
+  if (!(VALIDATOR_MODES as readonly string[]).includes(mode)) {
+    r.problems.push(`LEDGERSEAL_VALIDATORS must be one of ${VALIDATOR_MODES.join(', ')}, got "${mode}"`);
+  }
   const local: LocalConfig = {
     port: r.int('PORT', CONFIG_DEFAULTS.port, 0, 65_535),
     host: r.str('LEDGERSEAL_HOST') ?? CONFIG_DEFAULTS.host,
     dataDir: r.str('LEDGERSEAL_DATA_DIR') ?? CONFIG_DEFAULTS.dataDir,
     adminKey,
+    validators: (VALIDATOR_MODES as readonly string[]).includes(mode) ? (mode as ValidatorMode) : CONFIG_DEFAULTS.validators,
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return { config, local };

@@ -37,6 +37,8 @@ export interface WiringInput {
   validatorSet?: ValidatorSet;
   /** Validators the coordinator reaches over HTTP instead of in process. */
   remoteValidators?: readonly Omit<HttpValidatorOptions, 'timeoutMs'>[];
+  /** Validators reached through clients built by the caller (the local runner's supervised validator processes). */
+  validatorClients?: readonly ValidatorClient[];
   /** The hosted validator that answers POST /v1/validator/sign (one of validatorKeys), if any. */
   signEndpointValidator?: string;
   clock?: Clock;
@@ -106,7 +108,7 @@ export function wire(input: WiringInput): Ledger {
       }),
   );
   const remote = (input.remoteValidators ?? []).map((r) => httpValidator(r));
-  const clients = [...validators.map((v) => inProcessValidator(v)), ...remote];
+  const clients = [...validators.map((v) => inProcessValidator(v)), ...remote, ...(input.validatorClients ?? [])];
   for (const c of clients) {
     if (!validatorSet.validators.some((v) => v.name === c.name)) throw new Error(`validator "${c.name}" is not in the validator set`);
   }

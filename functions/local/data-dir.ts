@@ -7,6 +7,11 @@
  *   keys/<name>.key    validator signer keys, 0600 (ledger/keys.ts)
  *   webhook-key        the key that seals webhook endpoint secrets, 0600
  *                      (`local:<base64>`; LEDGERSEAL_WEBHOOK_SECRET_KEYS overrides)
+ *   validator-set.json the validator set document (written at every start)
+ *   validators/<name>/ each validator's own directory, in both modes:
+ *     state.json, lock   its state (validator/file-state-store.ts)
+ *     coordinator-token  the token the runner sends it, 0600 (LEDGERSEAL_VALIDATORS=processes
+ *                        only; the child process is given its SHA-256 alone)
  *   dynamo/            dynalite's LevelDB files
  *
  * Everything here is checked before the store is opened, so a second
@@ -14,8 +19,9 @@
  * stops with a sentence that says so instead of a LevelDB error.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type ValidatorSet } from '@ledgerseal/sdk';
 import { generateAdminToken, hashToken } from '../api/auth.ts';
 
 /**
@@ -125,4 +131,37 @@ export function webhookSealingKey(dir: string): { id: string; key: Uint8Array } 
   const m = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/]{43}=)$/.exec(readFileSync(file, 'utf8').trim());
   if (!m) throw new DataDirError(`${file} is not \`<id>:<base64 of 32 bytes>\``);
   return { id: m[1]!, key: new Uint8Array(Buffer.from(m[2]!, 'base64')) };
+}
+
+/** The directory of one validator (its state; its coordinator token in processes mode). */
+export function validatorDir(dir: string, name: string): string {
+  const d = join(dir, 'validators', name);
+  mkdirSync(d, { recursive: true, mode: 0o700 });
+  return d;
+}
+
+/**
+ * The token the runner sends one validator process (`Authorization: Bearer`):
+ * read from `validators/<name>/coordinator-token`, created (0600) on first use.
+ * The child is given only its SHA-256 (LEDGERSEAL_COORDINATOR_KEY_HASH).
+ */
+export function coordinatorToken(dir: string, name: string): { token: string; hash: string } {
+  const file = join(validatorDir(dir, name), 'coordinator-token');
+  try {
+    writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const token = readFileSync(file, 'utf8').trim();
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw new DataDirError(`${file} does not hold a coordinator token (43 base64url characters); delete it to generate a new one`);
+  return { token, hash: hashToken(token) };
+}
+
+/** Write the validator set document (`validator-set.json`, what GET /v1/validators serves); returns its path. */
+export function writeValidatorSet(dir: string, set: ValidatorSet): string {
+  const file = join(dir, 'validator-set.json');
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(set, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
+  return file;
 }

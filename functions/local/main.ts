@@ -15,6 +15,12 @@ async function main(): Promise<void> {
     `  origin:     ${runner.origin}`,
     `  data dir:   ${runner.dataDir}`,
     `  rounds:     every ${config.rounds.intervalMs} ms, validators: ${validatorSet.validators.map((v) => v.name).join(', ')}`,
+    ...(runner.validatorMode === 'processes'
+      ? [
+          '  validators: separate processes (LEDGERSEAL_VALIDATORS=processes), restarted when they die:',
+          ...runner.validatorProcesses.map((p) => `              ${p.name}  ${p.url ?? '(not running)'}  pid ${p.pid ?? '-'}  state ${runner.dataDir}/validators/${p.name}/`),
+        ]
+      : ['  validators: in this process (LEDGERSEAL_VALIDATORS=in-process; `processes` runs each as its own process)']),
     '  webhooks:   worker running; LOCAL MODE allows http:// and loopback (127.0.0.1, ::1, localhost) targets,',
     '              which a deployed service refuses; private and metadata addresses stay refused',
   ];

@@ -4,7 +4,8 @@
  * loadValidatorConfig). On start it prints its verifier key (for the validator
  * set document), then, with a set and the ledger URL, opens its state
  * directory, checks its state against the public log (rollback check), listens,
- * and prints `ledgerseal-validator <name> listening on <url>` on standard error.
+ * and prints `ledgerseal-validator <name> listening on <url>` on standard error
+ * (launch.ts listeningLine: what the local runner and the tests wait for).
  * A start that cannot happen prints one line saying why and exits with status 1.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { generateCosignerKey, parseSignerKey, verifierKeyOf } from '@ledgerseal/sdk';
 import { loadValidatorConfig } from '../config.ts';
 import { openFileStateStore } from './file-state-store.ts';
+import { listeningLine } from './launch.ts';
 import { createValidatorService, readValidatorSet } from './service.ts';
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -56,13 +58,19 @@ async function main(): Promise<void> {
     log.warn({ msg: 'start-up check against the public log failed', validator: config.name, error: e instanceof Error ? e.message : String(e) });
   }
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info: AddressInfo) => {
-    say(`ledgerseal-validator ${config.name} listening on http://${config.host}:${info.port}`);
+    say(listeningLine(config.name, `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${info.port}`));
   });
   const stop = (): void => {
     server.close(() => void state.close().then(() => process.exit(0)));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Started by a parent with an IPC channel (the local runner): stop when the parent is gone, even if it
+  // was SIGKILLed, so that no orphan keeps the state directory's lock and the port.
+  if (process.channel) {
+    process.channel.unref();
+    process.on('disconnect', stop);
+  }
 }
 
 main().catch((e) => {

@@ -30,7 +30,7 @@ describe('config', () => {
         allowLoopback: false,
       },
     });
-    expect(loadLocalConfig({}).local).toEqual({ port: 8787, host: '127.0.0.1', dataDir: '.data', adminKey: null });
+    expect(loadLocalConfig({}).local).toEqual({ port: 8787, host: '127.0.0.1', dataDir: '.data', adminKey: null, validators: 'in-process' });
   });
 
   it('reads LEDGERSEAL_* variables', () => {
@@ -91,8 +91,8 @@ describe('config', () => {
         allowLoopback: false,
       },
     });
-    const local = loadLocalConfig({ PORT: '0', LEDGERSEAL_HOST: '::1', LEDGERSEAL_DATA_DIR: '/tmp/x', LEDGERSEAL_ADMIN_KEY: 'lsa_0123456789abcdef' }).local;
-    expect(local).toEqual({ port: 0, host: '::1', dataDir: '/tmp/x', adminKey: 'lsa_0123456789abcdef' });
+    const local = loadLocalConfig({ PORT: '0', LEDGERSEAL_HOST: '::1', LEDGERSEAL_DATA_DIR: '/tmp/x', LEDGERSEAL_ADMIN_KEY: 'lsa_0123456789abcdef', LEDGERSEAL_VALIDATORS: 'processes' }).local;
+    expect(local).toEqual({ port: 0, host: '::1', dataDir: '/tmp/x', adminKey: 'lsa_0123456789abcdef', validators: 'processes' });
   });
 
   it('refuses to start with invalid values and lists every problem', () => {
@@ -119,6 +119,9 @@ describe('config', () => {
     expect(webhookProblems({ LEDGERSEAL_PUBLIC_URL: 'https://x.example/?q=1' })).toHaveLength(1);
     expect(() => loadLocalConfig({ PORT: '70000', LEDGERSEAL_ADMIN_KEY: 'short', LEDGERSEAL_SIGN_TIMEOUT_MS: '5' })).toThrow(
       expect.objectContaining({ problems: [expect.stringMatching(/LEDGERSEAL_SIGN_TIMEOUT_MS/), expect.stringMatching(/LEDGERSEAL_ADMIN_KEY/), expect.stringMatching(/^PORT/)] }),
+    );
+    expect(() => loadLocalConfig({ LEDGERSEAL_VALIDATORS: 'threads' })).toThrow(
+      expect.objectContaining({ problems: ['LEDGERSEAL_VALIDATORS must be one of in-process, processes, got "threads"'] }),
     );
   });
 });
