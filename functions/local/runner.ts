@@ -44,6 +44,8 @@ export interface LocalRunner {
 export interface StartOptions {
   /** Processes mode: restart a validator process that died (default true; tests turn it off to keep one down). */
   restartValidators?: boolean;
+  /** Processes mode, test hook: awaited before each automatic restart, so that a test decides when it happens. */
+  beforeValidatorRestart?: (name: string) => Promise<void>;
 }
 
 export async function startLocal(env: Env = process.env, log: Logger = jsonLogger(), options: StartOptions = {}): Promise<LocalRunner> {
@@ -91,7 +93,11 @@ export async function startLocal(env: Env = process.env, log: Logger = jsonLogge
           maxBodyBytes: config.maxBodyBytes,
         })),
         new Map([...tokens].map(([name, t]) => [name, t.token] as const)),
-        { log, ...(options.restartValidators !== undefined ? { restart: options.restartValidators } : {}) },
+        {
+          log,
+          ...(options.restartValidators !== undefined ? { restart: options.restartValidators } : {}),
+          ...(options.beforeValidatorRestart !== undefined ? { beforeRestart: options.beforeValidatorRestart } : {}),
+        },
       );
       const c = children;
       cleanup.push(() => c.close());

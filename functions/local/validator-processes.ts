@@ -50,6 +50,8 @@ export interface SupervisorOptions {
   stopTimeoutMs?: number;
   /** A child that has not printed its listening line after this long is killed (default 60 s). */
   readyTimeoutMs?: number;
+  /** Test hook: awaited before each automatic restart (after the backoff), so a test decides when it happens. */
+  beforeRestart?: (name: string) => Promise<void>;
   log: Logger;
 }
 
@@ -105,7 +107,7 @@ class Supervised implements ValidatorProcess {
 
   constructor(
     readonly spec: ValidatorProcessSpec,
-    readonly opts: Required<Omit<SupervisorOptions, 'log'>> & { log: Logger },
+    readonly opts: Required<Omit<SupervisorOptions, 'log' | 'beforeRestart'>> & Pick<SupervisorOptions, 'beforeRestart'> & { log: Logger },
   ) {}
 
   get name(): string {
@@ -185,7 +187,8 @@ class Supervised implements ValidatorProcess {
   #scheduleRestart(): void {
     if (!this.opts.restart || this.#held || this.#closed || this.#timer) return;
     const delay = Math.min(this.opts.maxBackoffMs, this.opts.initialBackoffMs * 2 ** this.#failures);
-    this.#timer = setTimeout(() => {
+    this.#timer = setTimeout(async () => {
+      await this.opts.beforeRestart?.(this.name);
       this.#timer = undefined;
       if (this.#held || this.#closed) return;
       this.#starting = this.#spawn().then(
@@ -293,6 +296,7 @@ export function validatorProcesses(
     maxBackoffMs: options.maxBackoffMs ?? 10_000,
     stopTimeoutMs: options.stopTimeoutMs ?? 5_000,
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+    ...(options.beforeRestart !== undefined && { beforeRestart: options.beforeRestart }),
     log: options.log,
   };
   const all = specs.map((s) => new Supervised({ ...s, ledgerUrl: '' }, opts));

@@ -144,8 +144,10 @@ const faultsOf = (h: Harness, name: string): LogFields[] => h.lines.filter((l) =
 
 describe('the local runner with LEDGERSEAL_VALIDATORS=processes', () => {
   let h: Harness | undefined;
+  /** The runner's automatic restarts wait for this (a test holds it to see rounds without the killed validator). */
+  let restartGate: Promise<void> = Promise.resolve();
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ beforeValidatorRestart: () => restartGate });
   });
   afterAll(() => stopHarness(h));
 
@@ -179,12 +181,15 @@ describe('the local runner with LEDGERSEAL_VALIDATORS=processes', () => {
     const v3 = runner.validatorProcesses.find((p) => p.name === 'validator-3')!;
     const before = v3.starts;
     const oldPid = v3.pid;
+    let letItRestart!: () => void;
+    restartGate = new Promise((r) => (letItRestart = r));
     const ids = await submit(h!, 4);
-    await v3.kill('SIGKILL'); // a round is being cut from that submission (100 ms rounds)
+    await v3.kill('SIGKILL'); // a round may be cut from that submission meanwhile (100 ms rounds)
     const ids2 = await submit(h!, 2);
+    // Its restart is held until these are confirmed: the round of ids2 ran without it.
     await confirmed(h!, [...ids, ...ids2]);
+    letItRestart();
     expect(h!.lines.some((l) => l.msg === 'validator process exited' && l.validator === 'validator-3' && l.signal === 'SIGKILL')).toBe(true);
-    // While it was down (the restart waits its backoff, then a process start), rounds finalized without it.
     const withoutIt = h!.lines.filter((l) => l.msg === 'round' && l.status === 'finalized' && (l.faults as string[]).includes('validator-3:unreachable'));
     expect(withoutIt.length).toBeGreaterThan(0);
     expect(withoutIt.every((l) => (l.signers as string[]).length === 3)).toBe(true);
