@@ -62,6 +62,45 @@ const killed = (child: ChildProcess): Promise<void> =>
     child.kill('SIGKILL');
   });
 
+describe('a validator process that lies', () => {
+  it('cosigns another checkpoint of the same size: an equivocation fault, rounds finalize without it, its line is in no block', { timeout: 120_000 }, async () => {
+    const { store, close } = await withStore();
+    const k = KEYS[3]!;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/validator/liar-child.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, LIAR_NAME: k.name, LIAR_SIGNER_KEY: k.signerKey },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    try {
+      const url = await new Promise<string>((resolvePromise, reject) => {
+        let err = '';
+        child.stderr!.on('data', (d: Buffer) => {
+          err += d.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(err);
+          if (m) resolvePromise(m[1]!);
+        });
+        child.on('exit', (code) => reject(new Error(`liar exited with ${code}: ${err}`)));
+      });
+      const liar = httpValidator({ name: k.name, url, coordinatorKey: TOKEN, timeoutMs: 30_000 });
+      const deps = roundDeps(store, [...clients(validators(store)).slice(0, 3), liar]);
+      const batches: Batch[] = [];
+      for (let i = 0; i < 3; i++) {
+        batches.push(await seedBatch(store, 2));
+        const o = await runRound(deps);
+        expect(o.status).toBe('finalized');
+        expect(o.signers).not.toContain(k.name);
+        expect(o.faults.map((f) => [f.validator, f.reason])).toEqual([[k.name, 'equivocation']]);
+        const block = await store.getBlock(o.height!);
+        expect(block!.checkpoint).not.toContain(`\u2014 ${k.name} `);
+      }
+      await expectConsistentLedger(store, batches);
+    } finally {
+      if (child.exitCode === null) await killed(child);
+      await close();
+    }
+  });
+});
+
 describe('a validator as its own process', () => {
   it('killed, it is a fault; restarted (same or empty state dir) it catches up from the public API and signs again', { timeout: 240_000 }, async () => {
     const { store, close } = await withStore();
