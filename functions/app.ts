@@ -29,6 +29,7 @@ import { registerValidatorRoutes } from './api/validator.ts';
 import { registerVerifyRoutes } from './api/verify.ts';
 import { registerWebhookEvents } from './api/webhook-events.ts';
 import { registerWebhookRoutes } from './api/webhooks.ts';
+import { registerWebRoutes } from './api/web.ts';
 import type { Services } from './services.ts';
 
 export const API_VERSION = '1.0.0';
@@ -91,6 +92,7 @@ export function createApp(services: Services): LedgersealApp {
   registerValidatorRoutes(app, services, limiter);
   registerHealthRoutes(app, services);
   app.doc31('/openapi.json', OPENAPI_OBJECT);
+  if (services.webFiles) registerWebRoutes(app, services.webFiles);
 
   installProblemHandlers(app, services.log);
   return app;

@@ -4,6 +4,7 @@
  * The app never reads the environment, the clock or the network on its own.
  */
 import type { ValidatorSet } from '@ledgerseal/sdk';
+import type { WebFiles } from './api/web.ts';
 import type { Context } from 'hono';
 import type { Config } from './config.ts';
 import type { SignRequest, SignResponse } from './validator/protocol.ts';
@@ -51,6 +52,8 @@ export interface Services {
   webhooks?: { wake(): void };
   /** Set by the platform adapter; without it every client shares one rate-limit bucket on public routes. */
   clientAddress?: ClientAddress;
+  /** The built verify page (functions/api/web.ts), read by the platform; without it `/` is not served. */
+  webFiles?: WebFiles;
 }
 
 export const systemClock: Clock = { now: () => new Date() };

@@ -6,6 +6,7 @@
  * choose the store, the keys, the clock and the logger.
  */
 import { type ValidatorSet } from '@ledgerseal/sdk';
+import type { WebFiles } from './api/web.ts';
 import { createApp, type LedgersealApp } from './app.ts';
 import type { Config } from './config.ts';
 import { runRound, type RoundDeps, type RoundOutcome, type Timers } from './ledger/coordinator.ts';
@@ -45,6 +46,8 @@ export interface WiringInput {
   log?: Logger;
   /** How the API learns a request's client address (rate limit of POST /v1/verify); platform adapters supply it. */
   clientAddress?: ClientAddress;
+  /** The built verify page, served at `/` (functions/api/web.ts); the local runner reads web/dist. */
+  webFiles?: WebFiles;
   /** Test hook: timers of the coordinator (sign timeouts, quorum grace). */
   timers?: Timers;
   /** Test hook: how webhooks are sent (default: HTTP with the configured target policy). */
@@ -130,6 +133,7 @@ export function wire(input: WiringInput): Ledger {
     log,
     ...(signEndpoint ? { validator: signEndpoint } : {}),
     ...(input.clientAddress ? { clientAddress: input.clientAddress } : {}),
+    ...(input.webFiles ? { webFiles: input.webFiles } : {}),
   };
   const sender = input.webhookSender ?? createSender({ policy: { allowLoopback: config.webhooks.allowLoopback, allowHttp: config.webhooks.allowLoopback } });
   const webhooks = new WebhookWorker({ store, config: config.webhooks, origin: config.origin, publicUrl: config.publicUrl, sender, clock, log });

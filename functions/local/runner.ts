@@ -21,6 +21,7 @@ import { type Ledger, wire } from '../wiring.ts';
 import { adminKey, checkLedgerFile, coordinatorToken, ensureDataDir, lockDataDir, validatorDir, webhookSealingKey, writeValidatorSet } from './data-dir.ts';
 import { listen, socketAddress } from './node-server.ts';
 import { startLoop, type Loop } from './scheduler.ts';
+import { diskWebFiles } from './web-files.ts';
 import { type ValidatorProcess, type ValidatorProcesses, validatorProcesses } from './validator-processes.ts';
 
 export const TABLE_NAME = 'ledgerseal';
@@ -118,6 +119,7 @@ export async function startLocal(env: Env = process.env, log: Logger = jsonLogge
         : { validatorKeys, validatorState: (name: string) => states.get(name)! }),
       log,
       clientAddress: socketAddress,
+      webFiles: diskWebFiles(),
     });
     cleanup.push(() => ledger.close());
 

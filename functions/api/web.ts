@@ -1,0 +1,80 @@
+/**
+ * The web front (issue 10): the verify page at `/` and its hashed assets at
+ * `/assets/*`, as Vite builds them into web/dist (`npm run build:web`).
+ *
+ * The app stays platform-free: it never touches a file system. The platform
+ * passes a `WebFiles` reader (the local runner reads web/dist from disk,
+ * functions/local/web-files.ts); without one, these routes are not registered
+ * and `/` is the API's problem+json 404 like any unknown path.
+ *
+ * Headers: a Content-Security-Policy with no 'unsafe-inline' (the page has no
+ * inline script or style, and talks to its own origin only), nosniff, no
+ * referrer; index.html is revalidated on every load (`no-cache`), the assets,
+ * whose names carry a content hash, are cached for a year as immutable.
+ */
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AppEnv } from './schemas.ts';
+import { ApiError } from './problem.ts';
+
+/** Reads one file of the built page by its path under web/dist (`index.html`, `assets/index-3f2a.js`); undefined when absent. */
+export type WebFiles = (path: string) => Promise<Uint8Array | undefined>;
+
+export const WEB_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const CONTENT_TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  svg: 'image/svg+xml',
+  png: 'image/png',
+  ico: 'image/x-icon',
+  json: 'application/json',
+  map: 'application/json',
+  woff2: 'font/woff2',
+  txt: 'text/plain; charset=utf-8',
+};
+
+/** One path segment a Vite build writes under assets/: no dots at the start, no separators. */
+const ASSET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+
+function contentType(path: string): string {
+  return CONTENT_TYPES[path.slice(path.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
+}
+
+function send(c: Context<AppEnv>, body: Uint8Array, path: string, cacheControl: string): Response {
+  return c.body(body as Uint8Array<ArrayBuffer>, 200, {
+    'content-type': contentType(path),
+    'cache-control': cacheControl,
+    'content-security-policy': WEB_CSP,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+  });
+}
+
+export function registerWebRoutes(app: OpenAPIHono<AppEnv>, files: WebFiles): void {
+  app.get('/', async (c) => {
+    const html = await files('index.html');
+    if (!html) throw new ApiError('not-found', 'the verify page is not built: run `npm run build:web`');
+    return send(c, html, 'index.html', 'no-cache');
+  });
+
+  app.get('/assets/:name', async (c) => {
+    const name = c.req.param('name');
+    const body = ASSET_NAME.test(name) ? await files(`assets/${name}`) : undefined;
+    if (!body) throw new ApiError('not-found', `no resource at ${c.req.path}`);
+    return send(c, body, name, 'public, max-age=31536000, immutable');
+  });
+}
