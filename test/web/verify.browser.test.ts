@@ -4,9 +4,11 @@
  * 127.0.0.1. A record is anchored through the API and confirmed; the page then
  * verifies it (every check passes), a tampered record (the anchor check fails),
  * a tampered proof, a proof against a publication code alone, the flow by
- * keyboard only; no request leaves loopback. Screenshots go to .artifacts/web/.
+ * keyboard only; no request leaves loopback; no serious or critical axe-core
+ * accessibility violation. Screenshots go to .artifacts/web/.
  */
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -192,6 +194,27 @@ describe('the verify page in chromium', () => {
     await page.locator('#verdict[data-ok="error"]').waitFor(WAIT);
     expect(await page.textContent('#sentence')).toContain('checksum mismatch');
     loopbackOnly(requests);
+  });
+
+  it('has no serious or critical axe-core accessibility violation, before and after a verification', async () => {
+    // axe is injected as a script for the audit only: that context bypasses the page's CSP, the others keep it.
+    const page = await (await browser.newContext({ bypassCSP: true })).newPage();
+    await page.goto(`${svc.url}/`);
+    await page.locator('#service-set', { hasText: 'fingerprint' }).waitFor(WAIT);
+    await page.addScriptTag({ path: createRequire(import.meta.url).resolve('axe-core/axe.min.js') });
+    const audit = () =>
+      page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run(ctx: Document): Promise<{ violations: { id: string; impact: string | null; nodes: unknown[] }[] }> } }).axe;
+        return (await axe.run(document)).violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+      });
+    const serious = (vs: { impact: string | null }[]) => vs.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(serious(await audit())).toEqual([]);
+    await fill(page, { proof, record: RECORD, mask: maskHex });
+    await page.locator('#verdict[data-ok="true"]').waitFor(WAIT);
+    expect(serious(await audit())).toEqual([]);
+    await fill(page, { proof, record: { ...RECORD, owner: 'Mallory' }, mask: maskHex });
+    await page.locator('#verdict[data-ok="false"]').waitFor(WAIT);
+    expect(serious(await audit())).toEqual([]);
   });
 
   it('works by keyboard alone (Tab, typing, Enter)', async () => {
