@@ -1,6 +1,8 @@
 /**
- * The web front (issue 10): the verify page at `/` and its hashed assets at
- * `/assets/*`, as Vite builds them into web/dist (`npm run build:web`).
+ * The web front (issue 10): the verify page at `/`, the ledger explorer at
+ * `/explorer` (web/explorer.html; a block's detail at `/explorer?block=<height>`)
+ * and their hashed assets at `/assets/*`, as Vite builds them into web/dist
+ * (`npm run build:web`).
  *
  * The app stays platform-free: it never touches a file system. The platform
  * passes a `WebFiles` reader (the local runner reads web/dist from disk,
@@ -69,6 +71,12 @@ export function registerWebRoutes(app: OpenAPIHono<AppEnv>, files: WebFiles): vo
     const html = await files('index.html');
     if (!html) throw new ApiError('not-found', 'the verify page is not built: run `npm run build:web`');
     return send(c, html, 'index.html', 'no-cache');
+  });
+
+  app.get('/explorer', async (c) => {
+    const html = await files('explorer.html');
+    if (!html) throw new ApiError('not-found', 'the explorer is not built: run `npm run build:web`');
+    return send(c, html, 'explorer.html', 'no-cache');
   });
 
   app.get('/assets/:name', async (c) => {
