@@ -4,7 +4,9 @@
  * `#block-<height>`), the validator set, the publications and a consistency
  * check between two checkpoints, verified in this browser with the sdk core.
  * Only same-origin GETs of the public API. Refreshes every few seconds while
- * visible and on focus; rows are updated in place, never cleared first.
+ * visible and on focus; rows are updated in place, never cleared first. The
+ * server renders the same lists into the page (functions/api/explorer-html.ts)
+ * so that they read without JavaScript; this script replaces them on load.
  */
 import {
   bytesToHex,
@@ -131,8 +133,13 @@ async function loadBlocks(): Promise<number> {
   const first = shownHeights.size === 0;
   const added = page.items.filter((b) => !shownHeights.has(b.height)).sort((a, b) => b.height - a.height);
   const rows = added.map((b) => blockRow(b, !first));
-  const top = blocksBody.rows[0];
-  for (const r of rows) blocksBody.insertBefore(r, top ?? null);
+  if (first) {
+    // Replaces the rows the server rendered (functions/api/explorer-html.ts) in one step: same rows, signers now checked here.
+    blocksBody.replaceChildren(...rows);
+  } else {
+    const top = blocksBody.rows[0];
+    for (const r of rows) blocksBody.insertBefore(r, top ?? null);
+  }
   for (const b of added) shownHeights.add(b.height);
   while (blocksBody.rows.length > BLOCKS_SHOWN) {
     const last = blocksBody.rows[blocksBody.rows.length - 1]!;
