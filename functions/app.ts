@@ -92,7 +92,7 @@ export function createApp(services: Services): LedgersealApp {
   registerValidatorRoutes(app, services, limiter);
   registerHealthRoutes(app, services);
   app.doc31('/openapi.json', OPENAPI_OBJECT);
-  if (services.webFiles) registerWebRoutes(app, services.webFiles);
+  if (services.webFiles) registerWebRoutes(app, services.webFiles, services);
 
   installProblemHandlers(app, services.log);
   return app;

@@ -1,6 +1,8 @@
 /**
- * The web front (issue 10): the verify page at `/` and its hashed assets at
- * `/assets/*`, as Vite builds them into web/dist (`npm run build:web`).
+ * The web front (issue 10): the verify page at `/`, the ledger explorer at
+ * `/explorer` (web/explorer.html; a block's detail at `/explorer?block=<height>`)
+ * and their hashed assets at `/assets/*`, as Vite builds them into web/dist
+ * (`npm run build:web`).
  *
  * The app stays platform-free: it never touches a file system. The platform
  * passes a `WebFiles` reader (the local runner reads web/dist from disk,
@@ -15,6 +17,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from './schemas.ts';
+import { type ExplorerData, renderExplorer } from './explorer-html.ts';
 import { ApiError } from './problem.ts';
 
 /** Reads one file of the built page by its path under web/dist (`index.html`, `assets/index-3f2a.js`); undefined when absent. */
@@ -64,11 +67,22 @@ function send(c: Context<AppEnv>, body: Uint8Array, path: string, cacheControl: 
   });
 }
 
-export function registerWebRoutes(app: OpenAPIHono<AppEnv>, files: WebFiles): void {
+/** `ledger`, when given, fills the explorer's lists on the server (explorer-html.ts), so they read without JavaScript. */
+export function registerWebRoutes(app: OpenAPIHono<AppEnv>, files: WebFiles, ledger?: ExplorerData): void {
   app.get('/', async (c) => {
     const html = await files('index.html');
     if (!html) throw new ApiError('not-found', 'the verify page is not built: run `npm run build:web`');
     return send(c, html, 'index.html', 'no-cache');
+  });
+
+  app.get('/explorer', async (c) => {
+    const html = await files('explorer.html');
+    if (!html) throw new ApiError('not-found', 'the explorer is not built: run `npm run build:web`');
+    if (!ledger) return send(c, html, 'explorer.html', 'no-cache');
+    const q = c.req.query('block');
+    const block = q !== undefined && /^\d{1,15}$/.test(q) ? Number(q) : undefined;
+    const page = await renderExplorer(new TextDecoder().decode(html), ledger, block);
+    return send(c, new TextEncoder().encode(page), 'explorer.html', 'no-cache');
   });
 
   app.get('/assets/:name', async (c) => {

@@ -1,0 +1,330 @@
+/**
+ * The ledger explorer at `/explorer` (issue 10): the latest checkpoint, the
+ * blocks newest first, a block's detail at `/explorer?block=<height>` (or
+ * `#block-<height>`), the validator set, the publications and a consistency
+ * check between two checkpoints, verified in this browser with the sdk core.
+ * Only same-origin GETs of the public API. Refreshes every few seconds while
+ * visible and on focus; rows are updated in place, never cleared first. The
+ * server renders the same lists into the page (functions/api/explorer-html.ts)
+ * so that they read without JavaScript; this script replaces them on load.
+ */
+import {
+  bytesToHex,
+  hexToBytes,
+  parseBlockHeader,
+  parseCheckpoint,
+  parseNote,
+  validatorSetHash,
+  verifyCheckpointQuorum,
+  verifyConsistency,
+  type ValidatorSet,
+} from '@ledgerseal/sdk';
+import { validatorSetOf } from './inputs.ts';
+
+const REFRESH_MS = 3000;
+const BLOCKS_SHOWN = 25;
+
+interface ApiBlock {
+  height: number;
+  header: string;
+  checkpoint: string;
+  finalizedAt: string;
+}
+interface ApiPublication {
+  size: number;
+  root: string;
+  code: string;
+  checkpoint: string;
+  publishedAt: string;
+}
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`the page has no #${id}`);
+  return el as T;
+};
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { text?: string; className?: string; attrs?: Record<string, string> } = {}, ...children: Node[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (props.text !== undefined) e.textContent = props.text;
+  if (props.className) e.className = props.className;
+  for (const [k, v] of Object.entries(props.attrs ?? {})) e.setAttribute(k, v);
+  e.append(...children);
+  return e;
+}
+
+async function getJson<T>(path: string): Promise<T> {
+  const res = await fetch(path, { headers: { accept: 'application/json' } });
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  return (await res.json()) as T;
+}
+
+let set: ValidatorSet | undefined;
+
+/** The names that signed a checkpoint note: verified against the set when it is loaded, else read unverified. */
+function signersOf(note: string): { text: string; ok: boolean | undefined } {
+  try {
+    if (set) {
+      const q = verifyCheckpointQuorum(note, set);
+      const names = q.cosignatures.map((c) => c.name);
+      return { text: `${names.join(', ') || 'nobody'}${q.ok ? ' (quorum, verified)' : ` (no quorum: ${q.reason ?? 'unknown'})`}`, ok: q.ok };
+    }
+    return { text: `${parseNote(note).signatures.map((s) => s.name).join(', ')} (not verified)`, ok: undefined };
+  } catch (e) {
+    return { text: `unreadable signatures (${e instanceof Error ? e.message : String(e)})`, ok: false };
+  }
+}
+
+function utc(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d{3}Z$/, '').replace(/Z$/, '');
+}
+
+function shortHex(hex: string): string {
+  return `${hex.slice(0, 16)}…`;
+}
+
+// ---- latest checkpoint ----
+
+let latestSize = 0;
+
+async function loadCheckpoint(): Promise<boolean> {
+  const res = await fetch('/v1/checkpoint', { headers: { accept: 'text/plain' } });
+  if (res.status === 404) {
+    $('cp-size').textContent = '0 (no block has been finalized yet)';
+    return false;
+  }
+  if (!res.ok) throw new Error(`/v1/checkpoint: HTTP ${res.status}`);
+  const note = await res.text();
+  const { origin, size, root } = parseCheckpoint(parseNote(note).text);
+  const changed = size !== latestSize;
+  latestSize = size;
+  $('cp-size').textContent = String(size);
+  $('cp-root').textContent = bytesToHex(root);
+  $('cp-origin').textContent = origin;
+  $('cp-signers').textContent = signersOf(note).text;
+  return changed;
+}
+
+// ---- blocks ----
+
+const blocksBody = $<HTMLTableElement>('blocks').tBodies[0]!;
+const shownHeights = new Set<number>();
+
+function blockRow(b: ApiBlock, fresh: boolean): HTMLTableRowElement {
+  const h = parseBlockHeader(b.header);
+  const link = el('a', { text: String(b.height), attrs: { href: `/explorer?block=${b.height}`, 'aria-label': `Block ${b.height}` } });
+  const signers = signersOf(b.checkpoint);
+  return el(
+    'tr',
+    { className: fresh ? 'fresh' : '', attrs: { 'data-height': String(b.height), 'data-anchors': String(h.anchors) } },
+    el('th', { attrs: { scope: 'row' } }, link),
+    el('td', { text: utc(h.time) }),
+    el('td', { text: String(h.anchors), className: 'num' }),
+    el('td', { text: shortHex(bytesToHex(h.roundRoot)), className: 'hash', attrs: { title: bytesToHex(h.roundRoot) } }),
+    el('td', { text: signers.text, attrs: { 'data-signers': signers.ok === false ? 'bad' : 'ok' } }),
+  );
+}
+
+/** Newest first; only heights not shown yet are added, at the top, and the list is trimmed at the bottom. */
+async function loadBlocks(): Promise<number> {
+  if (latestSize === 0) return 0;
+  const from = Math.max(0, latestSize - BLOCKS_SHOWN);
+  const page = await getJson<{ items: ApiBlock[] }>(`/v1/blocks?from=${from}&limit=${BLOCKS_SHOWN}`);
+  const first = shownHeights.size === 0;
+  const added = page.items.filter((b) => !shownHeights.has(b.height)).sort((a, b) => b.height - a.height);
+  const rows = added.map((b) => blockRow(b, !first));
+  if (first) {
+    // Replaces the rows the server rendered (functions/api/explorer-html.ts) in one step: same rows, signers now checked here.
+    blocksBody.replaceChildren(...rows);
+  } else {
+    const top = blocksBody.rows[0];
+    for (const r of rows) blocksBody.insertBefore(r, top ?? null);
+  }
+  for (const b of added) shownHeights.add(b.height);
+  while (blocksBody.rows.length > BLOCKS_SHOWN) {
+    const last = blocksBody.rows[blocksBody.rows.length - 1]!;
+    shownHeights.delete(Number(last.dataset.height));
+    last.remove();
+  }
+  return first ? 0 : added.length;
+}
+
+// ---- block detail ----
+
+function requestedBlock(): number | undefined {
+  const q = new URLSearchParams(location.search).get('block');
+  const m = /^#block-(\d+)$/.exec(location.hash);
+  const v = q ?? m?.[1];
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+async function showBlock(height: number): Promise<void> {
+  const section = $('block-detail');
+  const heading = $('block-detail-heading');
+  const body = $('block-detail-body');
+  section.hidden = false;
+  heading.textContent = `Block ${height}`;
+  document.title = `Block ${height} · Ledger explorer · Ledgerseal`;
+  const res = await fetch(`/v1/blocks/${height}`, { headers: { accept: 'application/json' } });
+  if (res.status === 404) {
+    body.replaceChildren(el('p', { text: `There is no block at height ${height} (yet).` }));
+    return;
+  }
+  if (!res.ok) throw new Error(`/v1/blocks/${height}: HTTP ${res.status}`);
+  const b = (await res.json()) as ApiBlock;
+  const h = parseBlockHeader(b.header);
+  const cp = parseCheckpoint(parseNote(b.checkpoint).text);
+  const fact = (term: string, value: string | Node, cls = ''): Node[] => [el('dt', { text: term }), el('dd', { className: cls }, typeof value === 'string' ? document.createTextNode(value) : value)];
+  const prevLink = h.height > 0 ? el('a', { text: bytesToHex(h.prev), attrs: { href: `/explorer?block=${h.height - 1}`, 'aria-label': `Previous block ${h.height - 1}: ${bytesToHex(h.prev)}` } }) : 'none (genesis)';
+  body.replaceChildren(
+    el(
+      'dl',
+      { className: 'facts', attrs: { id: 'block-facts', 'data-height': String(h.height) } },
+      ...fact('Height', String(h.height)),
+      ...fact('Time (UTC)', utc(h.time)),
+      ...fact('Anchors', String(h.anchors)),
+      ...fact('Batches in the round', String(h.roundSize)),
+      ...fact('Round root', bytesToHex(h.roundRoot), 'hash'),
+      ...fact('Previous block', prevLink, 'hash'),
+      ...fact('Validator set (SHA-256)', bytesToHex(h.validators), 'hash'),
+      ...fact('Checkpoint', `size ${cp.size}, root ${bytesToHex(cp.root)}`, 'hash'),
+      ...fact('Signed by', signersOf(b.checkpoint).text),
+      ...fact('Finalized at (UTC)', utc(b.finalizedAt)),
+    ),
+    el('h3', { text: 'Header text' }),
+    el('pre', { text: b.header }),
+    el('h3', { text: 'Signed checkpoint' }),
+    el('pre', { text: b.checkpoint }),
+  );
+}
+
+// ---- validators ----
+
+async function loadValidators(): Promise<void> {
+  const text = await (await fetch('/v1/validators', { headers: { accept: 'application/json' } })).text();
+  const next = validatorSetOf(text);
+  const fp = bytesToHex(validatorSetHash(next));
+  if (set && bytesToHex(validatorSetHash(set)) === fp) return;
+  set = next;
+  $('validators-fingerprint').textContent = `${set.validators.length} validators of ${set.origin ?? 'any origin'}; SHA-256 fingerprint ${fp.match(/.{4}/g)!.join(' ')}.`;
+  $<HTMLTableElement>('validators').tBodies[0]!.replaceChildren(
+    ...set.validators.map((v) => el('tr', {}, el('th', { text: v.name, attrs: { scope: 'row' } }), el('td', { text: v.key, className: 'hash' }), el('td', { text: String(v.weight), className: 'num' }))),
+  );
+}
+
+// ---- publications ----
+
+let publicationsKey: string | undefined;
+
+async function loadPublications(): Promise<void> {
+  const page = await getJson<{ items: ApiPublication[] }>('/v1/publications?limit=20');
+  const key = page.items.map((p) => p.size).join(',');
+  if (key === publicationsKey) return;
+  publicationsKey = key;
+  const body = $<HTMLTableElement>('publications').tBodies[0]!;
+  if (page.items.length === 0) {
+    body.replaceChildren(el('tr', {}, el('td', { text: 'No publication yet.', attrs: { colspan: '3' } })));
+    return;
+  }
+  body.replaceChildren(
+    ...page.items.map((p) =>
+      el('tr', { attrs: { 'data-size': String(p.size) } }, el('th', { text: String(p.size), attrs: { scope: 'row' } }), el('td', { text: utc(p.publishedAt) }), el('td', { text: p.code, className: 'code' })),
+    ),
+  );
+}
+
+// ---- consistency ----
+
+async function checkpointOfSize(size: number): Promise<string> {
+  const b = await getJson<ApiBlock>(`/v1/blocks/${size - 1}`);
+  return b.checkpoint;
+}
+
+async function checkConsistency(fromText: string, toText: string): Promise<{ ok: boolean; message: string }> {
+  if (!/^\d+$/.test(fromText) || !/^\d+$/.test(toText)) return { ok: false, message: 'Give both calendar sizes as whole numbers.' };
+  const from = Number(fromText);
+  const to = Number(toText);
+  if (from < 1 || from > to) return { ok: false, message: 'The older size must be at least 1 and no larger than the newer size.' };
+  if (!set) return { ok: false, message: 'The validator set is not loaded yet.' };
+  const [older, newer] = await Promise.all([checkpointOfSize(from), checkpointOfSize(to)]);
+  for (const [size, note] of [[from, older], [to, newer]] as const) {
+    const q = verifyCheckpointQuorum(note, set);
+    if (!q.ok) return { ok: false, message: `The checkpoint of size ${size} is not signed by a quorum of the validator set (${q.reason ?? 'unknown'}).` };
+  }
+  const proof = await getJson<{ path: string[] }>(`/v1/proofs/consistency?from=${from}&to=${to}`);
+  const r1 = parseCheckpoint(parseNote(older).text).root;
+  const r2 = parseCheckpoint(parseNote(newer).text).root;
+  const ok = verifyConsistency(from, to, proof.path.map((h) => hexToBytes(h, 32)), r1, r2);
+  return ok
+    ? { ok, message: `Consistent: the checkpoint of size ${to} extends the one of size ${from} without changing any of its ${from} blocks; both carry a quorum of signatures.` }
+    : { ok, message: `Not consistent: the proof does not show that size ${to} extends size ${from}. The ledger may have been rewritten.` };
+}
+
+// ---- refresh ----
+
+const status = $('refresh-status');
+let refreshing = false;
+
+async function refresh(initial: boolean): Promise<void> {
+  if (refreshing) return;
+  refreshing = true;
+  try {
+    if (initial) await loadValidators();
+    const changed = await loadCheckpoint();
+    const added = changed || initial ? await loadBlocks() : 0;
+    await loadPublications();
+    const at = new Date().toISOString().slice(11, 19);
+    // Announce only news, so a screen reader is not interrupted every few seconds.
+    if (initial) status.textContent = `Showing the ledger at size ${latestSize}. Updates every ${REFRESH_MS / 1000} seconds.`;
+    else if (added > 0) status.textContent = `${added} new block${added === 1 ? '' : 's'} at ${at} UTC; the ledger's size is now ${latestSize}.`;
+  } catch (e) {
+    status.textContent = `Could not refresh: ${e instanceof Error ? e.message : String(e)}. Retrying.`;
+  } finally {
+    refreshing = false;
+  }
+}
+
+function start(): void {
+  const wanted = requestedBlock();
+  void refresh(true).then(async () => {
+    if (wanted === undefined) return;
+    try {
+      await showBlock(wanted);
+    } catch (e) {
+      $('block-detail-body').replaceChildren(el('p', { text: `The block could not be loaded: ${e instanceof Error ? e.message : String(e)}` }));
+    }
+    $('block-detail-heading').focus();
+  });
+  setInterval(() => {
+    if (document.visibilityState === 'visible') void refresh(false);
+  }, REFRESH_MS);
+  window.addEventListener('focus', () => void refresh(false));
+  window.addEventListener('hashchange', () => {
+    const h = requestedBlock();
+    if (h !== undefined) void showBlock(h).then(() => $('block-detail-heading').focus());
+  });
+
+  $<HTMLFormElement>('goto-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const v = $<HTMLInputElement>('goto-height').value.trim();
+    if (/^\d+$/.test(v)) location.assign(`/explorer?block=${v}`);
+  });
+
+  const result = $('consistency-result');
+  $<HTMLFormElement>('consistency-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    result.removeAttribute('data-ok');
+    result.textContent = 'Checking…';
+    checkConsistency($<HTMLInputElement>('cons-from').value.trim(), $<HTMLInputElement>('cons-to').value.trim())
+      .then((r) => {
+        result.dataset.ok = String(r.ok);
+        result.textContent = r.message;
+      })
+      .catch((err: unknown) => {
+        result.dataset.ok = 'error';
+        result.textContent = `The check could not run: ${err instanceof Error ? err.message : String(err)}`;
+      });
+  });
+}
+
+start();
