@@ -67,6 +67,10 @@ function send(c: Context<AppEnv>, body: Uint8Array, path: string, cacheControl: 
   });
 }
 
+/** How long a server rendering of the explorer is reused, and how many are kept. */
+const RENDER_TTL_MS = 1_000;
+const RENDER_CACHE = 64;
+
 /** `ledger`, when given, fills the explorer's lists on the server (explorer-html.ts), so they read without JavaScript. */
 export function registerWebRoutes(app: OpenAPIHono<AppEnv>, files: WebFiles, ledger?: ExplorerData): void {
   app.get('/', async (c) => {
@@ -75,14 +79,26 @@ export function registerWebRoutes(app: OpenAPIHono<AppEnv>, files: WebFiles, led
     return send(c, html, 'index.html', 'no-cache');
   });
 
+  // The server-rendered explorer reads the store and checks every listed block's signatures: a
+  // public page, so a rendering is reused for RENDER_TTL_MS (per block parameter, at most
+  // RENDER_CACHE entries) and a burst of loads costs one rendering.
+  const rendered = new Map<string, { at: number; page: Promise<Uint8Array> }>();
   app.get('/explorer', async (c) => {
     const html = await files('explorer.html');
     if (!html) throw new ApiError('not-found', 'the explorer is not built: run `npm run build:web`');
     if (!ledger) return send(c, html, 'explorer.html', 'no-cache');
     const q = c.req.query('block');
     const block = q !== undefined && /^\d{1,15}$/.test(q) ? Number(q) : undefined;
-    const page = await renderExplorer(new TextDecoder().decode(html), ledger, block);
-    return send(c, new TextEncoder().encode(page), 'explorer.html', 'no-cache');
+    const key = String(block ?? '');
+    const now = Date.now();
+    let hit = rendered.get(key);
+    if (!hit || now - hit.at > RENDER_TTL_MS) {
+      if (rendered.size >= RENDER_CACHE) for (const [k, v] of rendered) if (now - v.at > RENDER_TTL_MS || rendered.size >= RENDER_CACHE) rendered.delete(k);
+      hit = { at: now, page: renderExplorer(new TextDecoder().decode(html), ledger, block).then((p) => new TextEncoder().encode(p)) };
+      rendered.set(key, hit);
+      hit.page.catch(() => rendered.delete(key));
+    }
+    return send(c, await hit.page, 'explorer.html', 'no-cache');
   });
 
   app.get('/assets/:name', async (c) => {
