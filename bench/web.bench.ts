@@ -28,7 +28,8 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 export async function run(): Promise<void> {
   execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts'], { cwd: ROOT, stdio: 'ignore' });
   const dist = join(ROOT, 'web/dist');
-  const files = ['index.html', ...readdirSync(join(dist, 'assets')).map((f) => `assets/${f}`)];
+  // The verify page's files only: the API reference's (docs.html, its init module and Redoc's bundle) are not downloaded at `/`.
+  const files = ['index.html', ...readdirSync(join(dist, 'assets')).filter((f) => !/^(docs|redoc\.standalone)-/.test(f)).map((f) => `assets/${f}`)];
   const sizes = files.map((f) => {
     const bytes = readFileSync(join(dist, f));
     return [f.replace(/-[\w-]{8}\./, '-<hash>.'), bytes.length, gzipSync(bytes, { level: 9 }).length] as const;
