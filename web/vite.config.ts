@@ -1,17 +1,63 @@
 /**
- * Vite build of the web front (`npm run build:web`), two pages: the verify page
- * (web/index.html, served at `/`) and the explorer (web/explorer.html, served at
- * `/explorer`), with web/src, into web/dist, assets with content-hashed names under dist/assets/
- * (served with a year's cache by functions/api/web.ts). No inline scripts or
- * styles, so the page runs under a CSP without 'unsafe-inline'.
+ * Vite build of the web front (`npm run build:web`): web/index.html (the
+ * verify page, `/`), web/explorer.html (the ledger explorer, `/explorer`) and
+ * web/docs.html (the API reference, `/docs`) with web/src into
+ * web/dist, assets with content-hashed names under dist/assets/ (served with a
+ * year's cache by functions/api/web.ts). No inline scripts or styles of our
+ * own, so the pages run under a CSP without 'unsafe-inline' scripts.
+ *
+ * The reference is rendered by Redoc's standalone bundle from the `redoc`
+ * devDependency (pinned): the plugin below copies that one prebuilt file into
+ * dist/assets/ under a content-hashed name and adds its classic <script> to
+ * docs.html ahead of the init module, so nothing is fetched from a CDN and the
+ * 1 MB bundle is never re-bundled (the build stays fast). The copy differs
+ * from the package's file in two strings only: the menu footer's logo URL on
+ * Redocly's CDN (made an empty data: URL) and the sourceMappingURL comment.
  */
-import { resolve } from 'node:path';
-import { defineConfig } from 'vite';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { defineConfig, type Plugin } from 'vite';
+
+const root = import.meta.dirname;
+
+/** The one off-origin request in Redoc 2's bundle: the menu footer's logo image, fetched from Redocly's CDN. */
+const REDOC_CDN_LOGO = 'https://cdn.redoc.ly/redoc/logo-mini.svg';
+
+function redocStandalone(): Plugin {
+  const file = createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js');
+  const original = readFileSync(file, 'utf8');
+  // The logo's src becomes an empty data: URL (no request; the component drops the image on its load error).
+  // A new Redoc version that changes this fails the build here rather than reaching for the CDN.
+  if (original.split(REDOC_CDN_LOGO).length !== 2) throw new Error(`${file}: expected exactly one ${REDOC_CDN_LOGO} to rewrite`);
+  const source = original
+    .replace(REDOC_CDN_LOGO, 'data:,')
+    // Its trailing sourceMappingURL names a map that is not shipped: dropped, so no tool asks for it.
+    .replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n');
+  if (/https?:\/\/cdn\./.test(source)) throw new Error(`${file}: a CDN URL is left in Redoc's bundle`);
+  const fileName = `assets/redoc.standalone-${createHash('sha256').update(source).digest('hex').slice(0, 8)}.js`;
+  return {
+    name: 'ledgerseal-redoc-standalone',
+    apply: 'build',
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName, source });
+    },
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, ctx) {
+        if (!ctx.filename.endsWith('docs.html')) return undefined;
+        return [{ tag: 'script', attrs: { src: `/${fileName}` }, injectTo: 'head' }];
+      },
+    },
+  };
+}
 
 export default defineConfig({
-  root: import.meta.dirname,
+  root,
   base: '/',
   logLevel: 'warn',
+  plugins: [redocStandalone()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,
@@ -22,8 +68,8 @@ export default defineConfig({
     sourcemap: false,
     reportCompressedSize: false,
     rollupOptions: {
-      // The entry names give the chunk names: assets/index-<hash>.js, assets/explorer-<hash>.js.
-      input: { index: resolve(import.meta.dirname, 'index.html'), explorer: resolve(import.meta.dirname, 'explorer.html') },
+      // The entry names give the chunk names: assets/index-<hash>.js, assets/explorer-<hash>.js, assets/docs-<hash>.js.
+      input: { index: join(root, 'index.html'), explorer: join(root, 'explorer.html'), docs: join(root, 'docs.html') },
     },
   },
 });

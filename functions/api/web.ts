@@ -1,8 +1,8 @@
 /**
  * The web front (issue 10): the verify page at `/`, the ledger explorer at
- * `/explorer` (web/explorer.html; a block's detail at `/explorer?block=<height>`)
- * and their hashed assets at `/assets/*`, as Vite builds them into web/dist
- * (`npm run build:web`).
+ * `/explorer` (web/explorer.html; a block's detail at `/explorer?block=<height>`),
+ * the API reference at `/docs` (Redoc rendering /openapi.json) and their hashed
+ * assets at `/assets/*`, as Vite builds them into web/dist (`npm run build:web`).
  *
  * The app stays platform-free: it never touches a file system. The platform
  * passes a `WebFiles` reader (the local runner reads web/dist from disk,
@@ -10,7 +10,9 @@
  * and `/` is the API's problem+json 404 like any unknown path.
  *
  * Headers: a Content-Security-Policy with no 'unsafe-inline' (the page has no
- * inline script or style, and talks to its own origin only), nosniff, no
+ * inline script or style, and talks to its own origin only; `/docs` alone
+ * allows inline styles, which Redoc's styled-components inject, never inline
+ * scripts), nosniff, no
  * referrer; index.html is revalidated on every load (`no-cache`), the assets,
  * whose names carry a content hash, are cached for a year as immutable.
  */
@@ -36,6 +38,9 @@ export const WEB_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** The reference's policy: WEB_CSP but for inline styles (Redoc's CSS-in-JS); scripts stay same-origin files only. */
+export const DOCS_CSP = WEB_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
+
 const CONTENT_TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
@@ -56,11 +61,11 @@ function contentType(path: string): string {
   return CONTENT_TYPES[path.slice(path.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
 }
 
-function send(c: Context<AppEnv>, body: Uint8Array, path: string, cacheControl: string): Response {
+function send(c: Context<AppEnv>, body: Uint8Array, path: string, cacheControl: string, csp: string = WEB_CSP): Response {
   return c.body(body as Uint8Array<ArrayBuffer>, 200, {
     'content-type': contentType(path),
     'cache-control': cacheControl,
-    'content-security-policy': WEB_CSP,
+    'content-security-policy': csp,
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     'cross-origin-opener-policy': 'same-origin',
@@ -100,6 +105,14 @@ export function registerWebRoutes(app: OpenAPIHono<AppEnv>, files: WebFiles, led
     }
     return send(c, await hit.page, 'explorer.html', 'no-cache');
   });
+
+  const docs = async (c: Context<AppEnv>): Promise<Response> => {
+    const html = await files('docs.html');
+    if (!html) throw new ApiError('not-found', 'the API reference is not built: run `npm run build:web`');
+    return send(c, html, 'docs.html', 'no-cache', DOCS_CSP);
+  };
+  app.get('/docs', docs);
+  app.get('/docs/', docs);
 
   app.get('/assets/:name', async (c) => {
     const name = c.req.param('name');
