@@ -217,6 +217,20 @@ describe('the verify page in chromium', () => {
     expect(serious(await audit())).toEqual([]);
   });
 
+  it('fits a phone screen: no horizontal scrolling at 360 px, before and after a verification', async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    await page.goto(`${svc.url}/`);
+    await page.locator('#service-set', { hasText: 'fingerprint' }).waitFor(WAIT);
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await fill(page, { proof, record: RECORD, mask: maskHex });
+    await page.locator('#verdict[data-ok="true"]').waitFor(WAIT);
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'phone.png'), fullPage: true });
+    await context.close();
+  });
+
   it('works by keyboard alone (Tab, typing, Enter)', async () => {
     const { page } = await openPage();
     const tabTo = async (id: string): Promise<void> => {
