@@ -16,8 +16,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
-import { checkAddress, checkWebhookUrl, guardedLookup, type Lookup, type TargetPolicy } from './ssrf.ts';
+import { checkWebhookUrl, guardedLookup, type Lookup, type TargetPolicy } from './ssrf.ts';
 
 export const USER_AGENT = 'Ledgerseal-Webhooks/1.0';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -86,7 +85,7 @@ export function createSender(opts: SenderOptions): Sender {
   if (maxBodyRead < excerptBytes) throw new RangeError('createSender: maxBodyRead must be at least excerptBytes');
   const { policy } = opts;
   const now = opts.now ?? Date.now;
-  const lookup = opts.resolve ? resolverLookup(opts.resolve, policy) : guardedLookup(policy);
+  const lookup = guardedLookup(policy, opts.resolve);
   const agentOptions = { keepAlive: true, maxSockets, lookup };
   const agents = { http: new HttpAgent(agentOptions), https: new HttpsAgent(agentOptions) };
 
@@ -187,29 +186,6 @@ function classify(e: Error, host: string, tls: boolean): { error: SendError; det
   }
   if (code === 'ECONNRESET') return { error: 'connect', detail: `${host} closed the connection before answering (${code})` };
   return { error: 'connect', detail: `could not connect to ${host}: ${message}${code && !message.includes(code) ? ` (${code})` : ''}` };
-}
-
-/**
- * The connect-time lookup over an injected resolver, guarded like
- * `guardedLookup`: a name with any refused address is refused (code
- * ERR_WEBHOOK_TARGET), since an attacker controls which address is picked.
- */
-function resolverLookup(resolve: Lookup, policy: TargetPolicy): LookupFunction {
-  return (hostname, options, callback) => {
-    resolve(hostname).then(
-      (addresses) => {
-        for (const a of addresses) {
-          const v = checkAddress(a, policy);
-          if (!v.ok) return callback(Object.assign(new Error(`refused webhook target: ${hostname} resolves to ${v.reason}`), { code: 'ERR_WEBHOOK_TARGET' }), '', 0);
-        }
-        const want = options.family === 4 || options.family === 'IPv4' ? 4 : options.family === 6 || options.family === 'IPv6' ? 6 : 0;
-        const list = addresses.map((address) => ({ address, family: isIP(address) })).filter((a) => a.family !== 0 && (want === 0 || a.family === want));
-        if (list.length === 0) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
-        return options.all ? callback(null, list) : callback(null, list[0]!.address, list[0]!.family);
-      },
-      (e: Error) => callback(e, '', 0),
-    );
-  };
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

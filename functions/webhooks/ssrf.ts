@@ -194,25 +194,30 @@ export async function resolveWebhookTarget(host: string, policy: TargetPolicy = 
 }
 
 /**
- * A `lookup` for http(s).Agent / net.connect: resolves as the system does, then
- * refuses (ECONNREFUSED-like error, code ERR_WEBHOOK_TARGET) any address the
- * policy refuses, so the socket only ever connects to an allowed address, checked
- * at connect time.
+ * A `lookup` for http(s).Agent / net.connect: resolves as the system does (or
+ * with `resolve`, injected by tests), then refuses (code ERR_WEBHOOK_TARGET) a
+ * name with any address the policy refuses, since an attacker controls which
+ * address a client picks; so the socket only ever connects to an allowed
+ * address, checked at connect time.
  */
-export function guardedLookup(policy: TargetPolicy = {}): LookupFunction {
+export function guardedLookup(policy: TargetPolicy = {}, resolve?: Lookup): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addrs) => {
-      if (err) return callback(err, '', 0);
-      const list = addrs as { address: string; family: number }[];
-      for (const a of list) {
-        const v = checkAddress(a.address, policy);
-        if (!v.ok) {
-          const e = Object.assign(new Error(`refused webhook target: ${hostname} resolves to ${v.reason}`), { code: 'ERR_WEBHOOK_TARGET' });
-          return callback(e, '', 0);
+    const found: Promise<{ address: string; family: number }[]> = resolve
+      ? resolve(hostname).then((as) => as.map((address) => ({ address, family: isIP(address) })))
+      : new Promise((ok, fail) => dnsLookup(hostname, { ...options, all: true }, (err, addrs) => (err ? fail(err) : ok(addrs))));
+    found.then(
+      (all) => {
+        for (const a of all) {
+          const v = checkAddress(a.address, policy);
+          if (!v.ok) return callback(Object.assign(new Error(`refused webhook target: ${hostname} resolves to ${v.reason}`), { code: 'ERR_WEBHOOK_TARGET' }), '', 0);
         }
-      }
-      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
-      return callback(null, list[0]!.address, list[0]!.family);
-    });
+        const want = options.family === 4 || options.family === 'IPv4' ? 4 : options.family === 6 || options.family === 'IPv6' ? 6 : 0;
+        const list = all.filter((a) => a.family !== 0 && (want === 0 || a.family === want));
+        if (list.length === 0) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+        if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
+        return callback(null, list[0]!.address, list[0]!.family);
+      },
+      (e: Error) => callback(e as NodeJS.ErrnoException, '', 0),
+    );
   };
 }
