@@ -191,6 +191,12 @@ function reader(env: Env) {
 
 type Reader = ReturnType<typeof reader>;
 
+/** One webhook sealing key, `<id>:<base64 of 32 bytes>` (LEDGERSEAL_WEBHOOK_SECRET_KEYS, the local runner's key file); null when malformed. */
+export function parseSealingKey(text: string): { id: string; key: Uint8Array } | null {
+  const m = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/]{43}=)$/.exec(text.trim());
+  return m ? { id: m[1]!, key: new Uint8Array(Buffer.from(m[2]!, 'base64')) } : null;
+}
+
 function readWebhooks({ problems, str, int }: Reader): WebhookConfig {
   const d = CONFIG_DEFAULTS;
   const schedule = str('LEDGERSEAL_WEBHOOK_RETRY_SCHEDULE');
@@ -206,13 +212,13 @@ function readWebhooks({ problems, str, int }: Reader): WebhookConfig {
   const secretKeys: WebhookConfig['secretKeys'] = [];
   const keys = str('LEDGERSEAL_WEBHOOK_SECRET_KEYS');
   if (keys !== undefined) {
-    for (const entry of keys.split(',').map((k) => k.trim())) {
-      const m = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/]{43}=)$/.exec(entry);
-      if (!m || secretKeys.some((k) => k.id === m[1])) {
+    for (const entry of keys.split(',')) {
+      const key = parseSealingKey(entry);
+      if (!key || secretKeys.some((k) => k.id === key.id)) {
         problems.push('LEDGERSEAL_WEBHOOK_SECRET_KEYS must be comma-separated `<id>:<base64 of 32 bytes>` with distinct ids (1..32 of A-Z a-z 0-9 _ -)');
         break;
       }
-      secretKeys.push({ id: m[1]!, key: new Uint8Array(Buffer.from(m[2]!, 'base64')) });
+      secretKeys.push(key);
     }
   }
   return {

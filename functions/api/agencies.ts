@@ -11,9 +11,8 @@ import type { ApiKey } from '../store/port.ts';
 import { forgetApiKey, issueApiKey, requireAdmin } from './auth.ts';
 import { ApiError, problemResponses } from './problem.ts';
 import { rateLimit, type TokenBuckets } from './rate-limit.ts';
-import { type AppEnv, SECURITY, Timestamp } from './schemas.ts';
+import { type AppEnv, SECURITY, Text, Timestamp } from './schemas.ts';
 
-const Text = (max: number) => z.string().regex(new RegExp(`^[^\\p{Cc}\\p{Cs}]{1,${max}}$`, 'u'), `must be 1..${max} characters without control characters`);
 
 const AgencyId = z
   .string()

@@ -61,6 +61,10 @@ export const Timestamp = z.string().openapi('Timestamp', {
   example: '2026-11-22T04:32:16.123Z',
 });
 
+/** Free text of 1..max characters without control characters (names, labels, descriptions). */
+export const Text = (max: number) =>
+  z.string().regex(new RegExp(`^[^\\p{Cc}\\p{Cs}]{1,${max}}$`, 'u'), `must be 1..${max} characters without control characters`);
+
 export const Cursor = z
   .string()
   .min(1)

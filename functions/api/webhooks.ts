@@ -18,7 +18,7 @@ import { checkWebhookUrl, resolveWebhookTarget, type TargetPolicy } from '../web
 import { requireAgency } from './auth.ts';
 import { ApiError, problemResponses } from './problem.ts';
 import { rateLimit, type TokenBuckets } from './rate-limit.ts';
-import { type AppEnv, agencyOf, Cursor, limitParam, SECURITY, Timestamp } from './schemas.ts';
+import { type AppEnv, agencyOf, Cursor, limitParam, SECURITY, Text, Timestamp } from './schemas.ts';
 import { WEBHOOK_EVENT_NAMES } from './webhook-events.ts';
 
 /** Endpoints per agency. */
@@ -27,7 +27,6 @@ export const MAX_ENDPOINTS = 50;
 export const MAX_RECOVER = 10_000;
 const URL_MAX = 2048;
 
-const Text = (max: number) => z.string().regex(new RegExp(`^[^\\p{Cc}\\p{Cs}]{1,${max}}$`, 'u'), `must be 1..${max} characters without control characters`);
 const EventTypes = z
   .array(z.enum(WEBHOOK_EVENT_NAMES as [string, ...string[]]))
   .min(1)

@@ -23,6 +23,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileS
 import { join } from 'node:path';
 import { type ValidatorSet } from '@ledgerseal/sdk';
 import { generateAdminToken, hashToken } from '../api/auth.ts';
+import { parseSealingKey } from '../config.ts';
 
 /**
  * The on-disk format of a local ledger. 2: validators cosign in C2SP
@@ -128,9 +129,9 @@ export function webhookSealingKey(dir: string): { id: string; key: Uint8Array } 
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
   }
-  const m = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/]{43}=)$/.exec(readFileSync(file, 'utf8').trim());
-  if (!m) throw new DataDirError(`${file} is not \`<id>:<base64 of 32 bytes>\``);
-  return { id: m[1]!, key: new Uint8Array(Buffer.from(m[2]!, 'base64')) };
+  const key = parseSealingKey(readFileSync(file, 'utf8'));
+  if (!key) throw new DataDirError(`${file} is not \`<id>:<base64 of 32 bytes>\``);
+  return key;
 }
 
 /** The directory of one validator (its state; its coordinator token in processes mode). */
