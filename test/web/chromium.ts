@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** apt-get can take minutes on a cold cache. */
@@ -40,4 +40,23 @@ export function ensureChromium(): void {
 export async function launchChromium(): Promise<Browser> {
   ensureChromium();
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking'] });
+}
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+/** Build web/dist when `file` is missing from it (a bare `npx vitest run` without `npm run build:web`). */
+export function ensureWebBuilt(file: string): void {
+  if (!existsSync(`${ROOT}web/dist/${file}`)) execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts'], { cwd: ROOT, stdio: 'ignore' });
+}
+
+/** A fresh page (own context) on `url` that records every request URL and every console or page error. */
+export async function recordedPage(browser: Browser, url: string): Promise<{ page: Page; requests: string[]; errors: string[] }> {
+  const page = await (await browser.newContext()).newPage();
+  const requests: string[] = [];
+  const errors: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  return { page, requests, errors };
 }

@@ -6,13 +6,12 @@
  * page logs no error, so no CSP violation either. A screenshot goes to
  * .artifacts/web/.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, type TestService } from '../helpers/service.ts';
-import { INSTALL_TIMEOUT_MS, launchChromium } from './chromium.ts';
+import { ensureWebBuilt, INSTALL_TIMEOUT_MS, launchChromium, recordedPage } from './chromium.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const ARTIFACTS = join(ROOT, '.artifacts/web');
@@ -24,9 +23,7 @@ let browser: Browser;
 let svc: TestService;
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'web/dist/docs.html'))) {
-    execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts'], { cwd: ROOT, stdio: 'ignore' });
-  }
+  ensureWebBuilt('docs.html');
   mkdirSync(ARTIFACTS, { recursive: true });
   browser = await launchChromium();
   svc = await startService();
@@ -65,13 +62,7 @@ describe('the API reference at /docs', () => {
   });
 
   it('renders the operations and the webhooks from /openapi.json, on loopback only, with no console error', async () => {
-    const page = await (await browser.newContext()).newPage();
-    const requests: string[] = [];
-    const errors: string[] = [];
-    page.on('request', (r) => requests.push(r.url()));
-    page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${svc.url}/docs`);
+    const { page, requests, errors } = await recordedPage(browser, `${svc.url}/docs`);
 
     await page.getByRole('heading', { name: 'Submit a batch of anchors' }).first().waitFor(WAIT);
     await page.getByRole('heading', { name: 'Verify a proof on the server' }).first().waitFor(WAIT);

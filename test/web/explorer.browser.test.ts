@@ -8,15 +8,14 @@
  * axe-core violation. Screenshot:
  * .artifacts/web/explorer.png.
  */
-import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex, hashRecord } from '../../sdk/src/index.ts';
 import { startService, type TestService } from '../helpers/service.ts';
-import { INSTALL_TIMEOUT_MS, launchChromium } from './chromium.ts';
+import { ensureWebBuilt, INSTALL_TIMEOUT_MS, launchChromium, recordedPage } from './chromium.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const ARTIFACTS = join(ROOT, '.artifacts/web');
@@ -47,9 +46,7 @@ async function finalize(n: number): Promise<number> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'web/dist/explorer.html'))) {
-    execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts'], { cwd: ROOT, stdio: 'ignore' });
-  }
+  ensureWebBuilt('explorer.html');
   mkdirSync(ARTIFACTS, { recursive: true });
   browser = await launchChromium();
   svc = await startService();
@@ -62,13 +59,7 @@ afterAll(async () => {
 });
 
 async function openExplorer(path = '/explorer'): Promise<{ page: Page; requests: string[]; errors: string[] }> {
-  const page = await (await browser.newContext()).newPage();
-  const requests: string[] = [];
-  const errors: string[] = [];
-  page.on('request', (r) => requests.push(r.url()));
-  page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${svc.url}${path}`);
+  const { page, requests, errors } = await recordedPage(browser, `${svc.url}${path}`);
   await page.locator('#blocks tbody tr').first().waitFor(WAIT);
   return { page, requests, errors };
 }

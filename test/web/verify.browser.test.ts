@@ -7,15 +7,14 @@
  * keyboard only; no request leaves loopback; no serious or critical axe-core
  * accessibility violation. Screenshots go to .artifacts/web/.
  */
-import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anchorOf, blindingMask, bytesToHex, hashRecord, hexToBytes } from '../../sdk/src/index.ts';
 import { startService, type TestService } from '../helpers/service.ts';
-import { INSTALL_TIMEOUT_MS, launchChromium } from './chromium.ts';
+import { ensureWebBuilt, INSTALL_TIMEOUT_MS, launchChromium, recordedPage } from './chromium.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const ARTIFACTS = join(ROOT, '.artifacts/web');
@@ -53,9 +52,7 @@ async function until<T>(what: string, get: () => Promise<T | undefined>, deadlin
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'web/dist/index.html'))) {
-    execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts'], { cwd: ROOT, stdio: 'ignore' });
-  }
+  ensureWebBuilt('index.html');
   mkdirSync(ARTIFACTS, { recursive: true });
   browser = await launchChromium();
   svc = await startService({ LEDGERSEAL_PUBLICATION_INTERVAL_MS: '1000' });
@@ -87,13 +84,7 @@ afterAll(async () => {
 
 /** A fresh page on the service's `/`, recording every request and every console error. */
 async function openPage(): Promise<{ page: Page; requests: string[]; errors: string[] }> {
-  const page = await (await browser.newContext()).newPage();
-  const requests: string[] = [];
-  const errors: string[] = [];
-  page.on('request', (r) => requests.push(r.url()));
-  page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${svc.url}/`);
+  const { page, requests, errors } = await recordedPage(browser, `${svc.url}/`);
   await page.locator('#service-set', { hasText: 'fingerprint' }).waitFor(WAIT);
   return { page, requests, errors };
 }
