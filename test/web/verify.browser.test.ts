@@ -4,15 +4,17 @@
  * 127.0.0.1. A record is anchored through the API and confirmed; the page then
  * verifies it (every check passes), a tampered record (the anchor check fails),
  * a tampered proof, a proof against a publication code alone, the flow by
- * keyboard only; no request leaves loopback; no serious or critical axe-core
- * accessibility violation. Screenshots go to .artifacts/web/.
+ * keyboard only; pinning of the service's validators and publications (and
+ * the warnings when the service later shows others); extending the proof to
+ * the latest publication; verifying offline once loaded; no request leaves
+ * loopback; no serious or critical axe-core accessibility violation. Screenshots go to .artifacts/web/.
  */
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { anchorOf, blindingMask, bytesToHex, hashRecord, hexToBytes } from '../../sdk/src/index.ts';
+import { anchorOf, blindingMask, bytesToHex, generateCosignerKey, hashRecord, hexToBytes } from '../../sdk/src/index.ts';
 import { startService, type TestService } from '../helpers/service.ts';
 import { ensureWebBuilt, INSTALL_TIMEOUT_MS, launchChromium, recordedPage } from './chromium.ts';
 
@@ -71,7 +73,8 @@ beforeAll(async () => {
     await submit(bytesToHex(hashRecord({ filler: Date.now() })));
     const r = await svc.runner.ledger.publish();
     const p = r.status === 'published' || r.status === 'not-due' ? r.publication : undefined;
-    return p && p.size > height ? { code: p.code, size: p.size } : undefined;
+    // Larger than the proof's own calendar, so that the proof has something to be extended to.
+    return p && p.size > (proof.calendar as { size: number }).size ? { code: p.code, size: p.size } : undefined;
   }, 60_000);
   const ext = (await (await api(`/v1/proofs/extend?height=${height}&size=${publication.size}`)).json()) as { calendar: unknown; checkpoint: string };
   publishedProof = { ...proof, calendar: ext.calendar, checkpoint: ext.checkpoint };
@@ -82,11 +85,17 @@ afterAll(async () => {
   await svc?.close();
 });
 
-/** A fresh page on the service's `/`, recording every request and every console error. */
+/** A fresh page on the service's `/`, recording every request and every console error, once its trust material is pinned. */
 async function openPage(): Promise<{ page: Page; requests: string[]; errors: string[] }> {
   const { page, requests, errors } = await recordedPage(browser, `${svc.url}/`);
-  await page.locator('#service-set', { hasText: 'fingerprint' }).waitFor(WAIT);
+  await pinned(page);
   return { page, requests, errors };
+}
+
+/** Wait until the page has loaded (and pinned) the validator set and the publications. */
+async function pinned(page: Page): Promise<void> {
+  await page.locator('#service-set', { hasText: 'fingerprint' }).waitFor(WAIT);
+  await page.locator('#service-publications', { hasText: 'pinned' }).waitFor(WAIT);
 }
 
 async function fill(page: Page, values: { proof: unknown; record?: unknown; mask?: string; code?: string }): Promise<void> {
@@ -187,11 +196,111 @@ describe('the verify page in chromium', () => {
     loopbackOnly(requests);
   });
 
+  it('pins the validators and publications, and warns when the service later shows others', async () => {
+    const { page, requests, errors } = await openPage();
+    expect(await page.textContent('#service-set')).toContain('pinned in this browser now');
+    // The scheduler may publish meanwhile: the latest pinned is one the service serves, and the beforeAll one is pinned.
+    const pubs = (await (await fetch(`${svc.url}/v1/publications?limit=100`)).json()) as { items: { size: number; root: string; code: string }[] };
+    const latestPinned = (await page.textContent('#service-publications'))!.match(/code ([A-Z0-9-]+)\./)![1];
+    expect(pubs.items.map((p) => p.code)).toContain(latestPinned);
+    expect(await page.$$eval('#pinned-publications-rows td.code', (tds) => tds.map((td) => td.textContent))).toContain(publication.code);
+
+    // A later visit in the same browser: the pins are read back, nothing changed.
+    await page.reload();
+    await pinned(page);
+    expect(await page.textContent('#service-set')).toMatch(/pinned in this browser on \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    expect(await page.isHidden('#set-changed')).toBe(true);
+    expect(await page.isHidden('#publications-alarm')).toBe(true);
+
+    // The service now shows another validator set and rewrites a published root.
+    const other = { format: 'ledgerseal-validators/v1', validators: [{ name: 'mallory', key: generateCosignerKey('mallory').verifierKey, weight: 1 }] };
+    await page.route('**/v1/validators', (route) => route.fulfill({ json: other }));
+    await page.route('**/v1/publications*', async (route) => {
+      const forged = pubs.items.map((p) => (p.size === publication.size ? { ...p, root: p.root.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')) } : p));
+      await route.fulfill({ json: { items: forged } });
+    });
+    await page.reload();
+    await page.locator('#set-changed:not([hidden])').waitFor(WAIT);
+    expect(await page.textContent('#set-changed-text')).toContain('Warning: this service now shows another validator set, 1 validator (mallory)');
+    await page.locator('#publications-alarm[role="alert"]:not([hidden])').waitFor(WAIT);
+    expect(await page.textContent('#publications-alarm')).toContain(`calendar size ${publication.size}`);
+    // The pinned set is still the one used: the good proof still verifies against it.
+    await fill(page, { proof, record: RECORD, mask: maskHex });
+    await page.locator('#verdict[data-ok="true"]').waitFor(WAIT);
+    expect(await page.textContent('#sentence')).toContain('signed by validator-1');
+    await page.screenshot({ path: join(ARTIFACTS, 'pins-changed.png'), fullPage: true });
+    await page.click('#accept-set');
+    expect(await page.isHidden('#set-changed')).toBe(true);
+    expect(await page.textContent('#service-set')).toContain('1 validator (mallory)');
+    loopbackOnly(requests);
+    expect(errors).toEqual([]);
+  });
+
+  it('extends an older proof to the latest publication, then verifies it against the pinned publications', async () => {
+    const { page, requests, errors } = await openPage();
+    await fill(page, { proof, record: RECORD, mask: maskHex });
+    await page.locator('#verdict[data-ok="true"]').waitFor(WAIT);
+    // Against the pinned publications, the proof as issued verifies only if one was made at exactly its calendar size.
+    const sizes = ((await (await fetch(`${svc.url}/v1/publications?limit=100`)).json()) as { items: { size: number }[] }).items.map((p) => p.size);
+    const reaches = sizes.includes((proof.calendar as { size: number }).size);
+    await page.check('#trust-publications');
+    await page.click('#verify');
+    await page.locator(`#verdict[data-ok="${reaches}"]`).waitFor(WAIT);
+    expect((await statuses(page)).publication).toBe(reaches ? 'pass' : 'fail');
+
+    await page.click('#extend');
+    await page.locator('#extend-status', { hasText: 'was extended to the publication' }).waitFor(WAIT);
+    await page.locator('#verdict[data-ok="true"]').waitFor(WAIT);
+    expect(await statuses(page)).toEqual({ ...ALL_PASS, publication: 'pass' });
+    const extended = JSON.parse(await page.inputValue('#proof')) as { calendar: { size: number }; chain: unknown; block: string };
+    // Extended to the newest publication the page pinned (one the service serves; it may have published since).
+    const [, size, code] = (await page.textContent('#extend-status'))!.match(/calendar size (\d+), code ([A-Z0-9-]+)\)/)!;
+    const latest = { size: Number(size), code: code! };
+    expect(latest.size).toBeGreaterThanOrEqual(publication.size);
+    const served = ((await (await fetch(`${svc.url}/v1/publications?limit=100`)).json()) as { items: { size: number; code: string }[] }).items;
+    expect(served).toContainEqual(expect.objectContaining(latest));
+    expect(extended.calendar.size).toBe(latest.size);
+    expect([extended.chain, extended.block]).toEqual([proof.chain, proof.block]);
+    expect(await page.textContent('#sentence')).toMatch(new RegExp(`matching the publication of calendar size ${latest.size} \\(code ${latest.code}\\), which this service made on \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC`));
+    expect(await page.isVisible('#extended-download')).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'extended.png'), fullPage: true });
+
+    // The extended proof now verifies against that publication's printed code alone.
+    await page.check('#trust-code');
+    await page.fill('#publication-code', latest.code);
+    await page.click('#verify');
+    await page.locator('#verdict[data-ok="true"]').waitFor(WAIT);
+    // Extending again: it is already there, nothing is fetched.
+    const before = requests.length;
+    await page.click('#extend');
+    await page.locator('#extend-status', { hasText: 'already reaches the latest publication' }).waitFor(WAIT);
+    expect(requests.length).toBe(before);
+    loopbackOnly(requests);
+    expect(errors).toEqual([]);
+  });
+
+  it('verifies offline once loaded, and says that extending needs the network', async () => {
+    const { page, requests } = await openPage();
+    await page.context().setOffline(true);
+    const before = requests.length;
+    await fill(page, { proof, record: RECORD, mask: maskHex });
+    await page.locator('#verdict[data-ok="true"]').waitFor(WAIT);
+    expect(await statuses(page)).toEqual({ ...ALL_PASS, quorum: 'pass' });
+    await fill(page, { proof, record: { ...RECORD, area_m2: 813 }, mask: maskHex });
+    await page.locator('#verdict[data-ok="false"]').waitFor(WAIT);
+    expect(requests.length).toBe(before); // verifying asked nothing of anyone
+    await page.fill('#proof', JSON.stringify(proof));
+    await page.click('#extend');
+    await page.locator('#extend-status', { hasText: 'Extending needs the network; verifying does not' }).waitFor(WAIT);
+    await page.screenshot({ path: join(ARTIFACTS, 'offline.png'), fullPage: true });
+    await page.context().setOffline(false);
+  });
+
   it('has no serious or critical axe-core accessibility violation, before and after a verification', async () => {
     // axe is injected as a script for the audit only: that context bypasses the page's CSP, the others keep it.
     const page = await (await browser.newContext({ bypassCSP: true })).newPage();
     await page.goto(`${svc.url}/`);
-    await page.locator('#service-set', { hasText: 'fingerprint' }).waitFor(WAIT);
+    await pinned(page);
     await page.addScriptTag({ path: createRequire(import.meta.url).resolve('axe-core/axe.min.js') });
     const audit = () =>
       page.evaluate(async () => {
@@ -212,7 +321,7 @@ describe('the verify page in chromium', () => {
     const context = await browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     const page = await context.newPage();
     await page.goto(`${svc.url}/`);
-    await page.locator('#service-set', { hasText: 'fingerprint' }).waitFor(WAIT);
+    await pinned(page);
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(await overflow()).toBeLessThanOrEqual(0);
     await fill(page, { proof, record: RECORD, mask: maskHex });

@@ -91,11 +91,14 @@ export function checkLines(result: ProofResult, trust: 'validators' | 'publicati
 }
 
 /** The plain-language sentence of a successful verification. */
-export function provenSentence(result: ProofResult & { ok: true }, recordGiven: boolean, publicationCode?: string): string {
+export function provenSentence(result: ProofResult & { ok: true }, recordGiven: boolean, publicationCode?: string, publishedOn?: string): string {
   const subject = recordGiven ? 'This record existed in exactly this form' : `The record with fingerprint ${result.anchor.slice(0, 16)}… existed`;
   if (result.time !== null) {
     return `${subject} no later than ${result.time.replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC')}, sealed in block ${result.height}, signed by ${(result.signers ?? []).join(', ')}.`;
   }
-  return `${subject} when the ledger was published, sealed in block ${result.height}, matching the publication of calendar size ${result.calendarSize}` +
-    `${publicationCode ? ` (code ${publicationCode})` : ''}: it existed no later than the date that publication was printed.`;
+  const pub = `the publication of calendar size ${result.calendarSize}${publicationCode ? ` (code ${publicationCode})` : ''}`;
+  if (publishedOn) {
+    return `${subject} when the ledger was published, sealed in block ${result.height}, matching ${pub}, which this service made on ${publishedOn}: it existed no later than that publication.`;
+  }
+  return `${subject} when the ledger was published, sealed in block ${result.height}, matching ${pub}: it existed no later than the date that publication was printed.`;
 }

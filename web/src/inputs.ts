@@ -29,7 +29,8 @@ export type BlindingInput =
   | { kind: 'receipt'; text: string }
   | { kind: 'key'; keyHex: string; recordKey: string; version: string };
 
-export type TrustInput = { kind: 'validators'; set: ValidatorSet } | { kind: 'publication'; code: string };
+/** `code`: a code the user typed, or the codes of the publications pinned in this browser (the one of the proof's size is used). */
+export type TrustInput = { kind: 'validators'; set: ValidatorSet } | { kind: 'publication'; code: string | string[] };
 
 export interface VerifyInput {
   proofText: string;
@@ -135,10 +136,12 @@ export function verifyInputs(input: VerifyInput): Verification {
   }
   const options = recordGiven ? { record, mask } : digest !== undefined ? { digest, mask } : {};
   if (input.trust.kind === 'publication') {
-    try {
-      decodePublicationCode(input.trust.code);
-    } catch (e) {
-      throw new InputError(`The publication code is not valid: ${e instanceof Error ? e.message : String(e)}.`);
+    for (const code of typeof input.trust.code === 'string' ? [input.trust.code] : input.trust.code) {
+      try {
+        decodePublicationCode(code);
+      } catch (e) {
+        throw new InputError(`The publication code is not valid: ${e instanceof Error ? e.message : String(e)}.`);
+      }
     }
     return { result: verifyProof(proof, { publication: input.trust.code }, options), trust: 'publication', recordGiven: recordGiven || digest !== undefined };
   }

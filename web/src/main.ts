@@ -1,12 +1,17 @@
 /**
  * The verify page (issue 10, docs/verify.md): reads the form, verifies with the
  * sdk core in this browser (inputs.ts), lists each check (checks.ts) and
- * announces the verdict in an aria-live region. The only request is GET
- * /v1/validators of this page's own origin, once, for the default trust.
+ * announces the verdict in an aria-live region. Requests go to this page's own
+ * origin only: GET /v1/validators and /v1/publications once per load, pinned
+ * in localStorage (trust.ts) with a consistency proof per new publication, and
+ * GET /v1/proofs/extend when the user extends a proof (extend.ts). Verifying
+ * needs no network once the page is loaded.
  */
-import { bytesToHex, validatorSetHash, type ValidatorSet } from '@ledgerseal/sdk';
+import { hexToBytes, type ValidatorSet } from '@ledgerseal/sdk';
 import { checkLines, provenSentence } from './checks.ts';
+import { day, extendToLatestPublication } from './extend.ts';
 import { InputError, type BlindingInput, type RecordInput, type TrustInput, validatorSetOf, verifyInputs } from './inputs.ts';
+import { acceptSet, parsePins, PINS_KEY, type Pins, publicationOfSize, reconcile, type Reconciled, setFingerprint } from './trust.ts';
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -20,30 +25,122 @@ const record = $<HTMLTextAreaElement>('record');
 const recordFileName = $<HTMLParagraphElement>('record-file-name');
 const blinding = $<HTMLSelectElement>('blinding');
 const serviceSetLine = $<HTMLParagraphElement>('service-set');
+const publicationsLine = $<HTMLParagraphElement>('service-publications');
 const verdict = $<HTMLParagraphElement>('verdict');
 const sentence = $<HTMLParagraphElement>('sentence');
 const checks = $<HTMLOListElement>('checks');
+const extendStatus = $<HTMLParagraphElement>('extend-status');
+const extendedDownload = $<HTMLAnchorElement>('extended-download');
 
 /** The record chosen as a file (hashed byte for byte), until the text area is edited. */
 let recordFile: { bytes: Uint8Array; name: string } | undefined;
-/** The service's validator set, fetched once and pinned for the page's life. */
-let serviceSet: ValidatorSet | undefined;
+/** What this browser pinned of this service (validators, publications); undefined until loaded or when nothing could be. */
+let pins: Pins | undefined;
+/** The set the service serves when it differs from the pinned one, until the user accepts it. */
+let offeredSet: ValidatorSet | undefined;
 
-/** A fingerprint people can compare by eye: SHA-256 hex in groups of 4. */
-function fingerprint(set: ValidatorSet): string {
-  return bytesToHex(validatorSetHash(set)).match(/.{4}/g)!.join(' ');
+function readPins(): Pins | undefined {
+  try {
+    return parsePins(localStorage.getItem(PINS_KEY));
+  } catch {
+    return undefined; // storage disabled: pins last for this page only
+  }
 }
 
-async function loadServiceSet(): Promise<void> {
+function savePins(): void {
   try {
-    const res = await fetch('/v1/validators', { headers: { accept: 'application/json' } });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    serviceSet = validatorSetOf(await res.text());
-    const names = serviceSet.validators.map((v) => v.name).join(', ');
-    serviceSetLine.textContent = `${serviceSet.validators.length} validators (${names}) of ${serviceSet.origin ?? 'any origin'}; SHA-256 fingerprint ${fingerprint(serviceSet)}.`;
-  } catch (e) {
-    serviceSetLine.textContent = `The validator set could not be loaded (${e instanceof Error ? e.message : String(e)}): paste a validator set or a publication code.`;
+    if (pins) localStorage.setItem(PINS_KEY, JSON.stringify(pins));
+    else localStorage.removeItem(PINS_KEY);
+  } catch {
+    publicationsLine.textContent += ' (This browser does not keep pins: they last while this page is open.)';
   }
+}
+
+async function getJson(path: string): Promise<unknown> {
+  const res = await fetch(path, { headers: { accept: 'application/json' } });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return res.json();
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+const setSummary = (set: ValidatorSet): string => `${set.validators.length} validator${set.validators.length === 1 ? '' : 's'} (${set.validators.map((v) => v.name).join(', ')}) of ${set.origin ?? 'any origin'}`;
+
+function showSet(status: Reconciled['setStatus'] | 'offline'): void {
+  if (!pins) return;
+  const since = status === 'first' ? 'pinned in this browser now' : `pinned in this browser on ${day(pins.setPinnedAt)}`;
+  const note = status === 'offline' ? ' The service could not be reached; the pinned set is used.' : status === 'first' ? ' Compare this fingerprint with one you got another way.' : '';
+  serviceSetLine.textContent = `${setSummary(pins.set)}, ${since}; SHA-256 fingerprint ${setFingerprint(pins.set)}.${note}`;
+  $('set-changed').hidden = offeredSet === undefined;
+  if (offeredSet) {
+    $('set-changed-text').textContent =
+      `Warning: this service now shows another validator set, ${setSummary(offeredSet)}, fingerprint ${setFingerprint(offeredSet)}. ` +
+      'Proofs are still checked against the set pinned in this browser. Trust the new set only if you confirmed its fingerprint another way (the agency\'s website, an official letter).';
+  }
+}
+
+function showPublications(r?: Reconciled): void {
+  const pubs = pins?.publications ?? [];
+  const latest = pubs.at(-1);
+  let text = latest
+    ? `${pubs.length} publication${pubs.length === 1 ? '' : 's'} pinned; the latest, of ${day(latest.publishedAt)}, has calendar size ${latest.size} and code ${latest.code}.`
+    : 'No publication pinned yet: this service has not published one, or none could be checked.';
+  if (r && r.added.length > 0 && r.setStatus !== 'first') text += ` New since the last visit: ${r.added.length}.`;
+  if (r && r.refused.length > 0) text += ` Not pinned: ${r.refused.map((x) => `size ${x.size}, because ${x.reason}`).join('; ')}.`;
+  publicationsLine.textContent = text;
+  const alarm = $('publications-alarm');
+  alarm.hidden = !r || r.conflicts.length === 0;
+  if (r && r.conflicts.length > 0) {
+    alarm.setAttribute('role', 'alert');
+    alarm.textContent =
+      `Warning: this service now shows a publication history that contradicts the one pinned in this browser (calendar size ${r.conflicts.map((c) => c.size).join(', ')}). ` +
+      'A published history never changes: the service may have been tampered with. The pinned publications are kept.';
+  }
+  $('pinned-publications').hidden = pubs.length === 0;
+  const rows = [...pubs].reverse().map((p) => {
+    const tr = document.createElement('tr');
+    for (const [text, cls] of [[day(p.publishedAt), ''], [String(p.size), ''], [p.code, 'code']] as const) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      if (cls) td.className = cls;
+      tr.append(td);
+    }
+    return tr;
+  });
+  $('pinned-publications-rows').replaceChildren(...rows);
+}
+
+/** Fetch the service's validators and publications once, compare with the pins, pin what can be. */
+async function loadTrust(): Promise<void> {
+  pins = readPins();
+  let served: ValidatorSet;
+  try {
+    served = validatorSetOf(JSON.stringify(await getJson('/v1/validators')));
+  } catch (e) {
+    if (pins) {
+      showSet('offline');
+      showPublications();
+    } else {
+      serviceSetLine.textContent = `The validator set could not be loaded (${message(e)}): paste a validator set or a publication code.`;
+      publicationsLine.textContent = 'No publication could be loaded.';
+    }
+    return;
+  }
+  let publications: { size: number; root: string; code: string; checkpoint: string; publishedAt: string }[] = [];
+  let pubError: string | undefined;
+  try {
+    publications = ((await getJson('/v1/publications?limit=100')) as { items: typeof publications }).items;
+  } catch (e) {
+    pubError = message(e);
+  }
+  const consistency = async (from: number, to: number): Promise<Uint8Array[]> =>
+    ((await getJson(`/v1/proofs/consistency?from=${from}&to=${to}`)) as { path: string[] }).path.map((h) => hexToBytes(h, 32));
+  const r = await reconcile(pins, { set: served, publications }, consistency, new Date().toISOString());
+  pins = r.pins;
+  offeredSet = r.offeredSet;
+  savePins();
+  showSet(r.setStatus);
+  showPublications(r);
+  if (pubError) publicationsLine.textContent += ` (The publications could not be loaded: ${pubError}.)`;
 }
 
 async function readFile(input: HTMLInputElement): Promise<File | undefined> {
@@ -107,9 +204,12 @@ function trustInput(): TrustInput {
       return { kind: 'validators', set: validatorSetOf($<HTMLTextAreaElement>('validator-set').value) };
     case 'code':
       return { kind: 'publication', code: $<HTMLInputElement>('publication-code').value };
+    case 'publications':
+      if (!pins || pins.publications.length === 0) throw new InputError('No publication of this service is pinned in this browser: choose another trust.');
+      return { kind: 'publication', code: pins.publications.map((p) => p.code) };
     default:
-      if (!serviceSet) throw new InputError("This service's validator set is not loaded: paste a validator set or a publication code.");
-      return { kind: 'validators', set: serviceSet };
+      if (!pins) throw new InputError("This service's validator set is not loaded: paste a validator set or a publication code.");
+      return { kind: 'validators', set: pins.set };
   }
 }
 
@@ -139,8 +239,9 @@ function verify(): void {
     checks.append(li);
   }
   if (v.result.ok) {
-    const code = trustKind() === 'code' ? $<HTMLInputElement>('publication-code').value.trim() : undefined;
-    show(true, 'Verified.', provenSentence(v.result, v.recordGiven, code));
+    const pinned = trustKind() === 'publications' ? publicationOfSize(pins, v.result.calendarSize) : undefined;
+    const code = trustKind() === 'code' ? $<HTMLInputElement>('publication-code').value.trim() : pinned?.code;
+    show(true, 'Verified.', provenSentence(v.result, v.recordGiven, code, pinned && day(pinned.publishedAt)));
   } else {
     const failed = checks.querySelector('[data-status="fail"]')?.textContent ?? '';
     show(false, `Not verified: the check "${failed.replace(/^Failed /, '').split(':')[0]}" failed.`, failed.replace(/^Failed /, ''));
@@ -175,6 +276,50 @@ $<HTMLInputElement>('record-file').addEventListener('change', async (e) => {
   recordFileName.textContent = `Record file ${file.name} (${recordFile.bytes.length} bytes), checked byte for byte.`;
   recordFileName.hidden = false;
 });
+$('accept-set').addEventListener('click', () => {
+  if (!pins || !offeredSet) return;
+  pins = acceptSet(pins, offeredSet, new Date().toISOString());
+  offeredSet = undefined;
+  savePins();
+  showSet('unchanged');
+  serviceSetLine.focus();
+});
+$('forget-pins').addEventListener('click', () => {
+  pins = undefined;
+  offeredSet = undefined;
+  savePins();
+  serviceSetLine.textContent = 'Nothing is pinned any more. Reload the page to pin what the service shows now.';
+  publicationsLine.textContent = '';
+  $('pinned-publications').hidden = true;
+  $('set-changed').hidden = true;
+});
+
+let extendedUrl: string | undefined;
+$('extend').addEventListener('click', async () => {
+  extendStatus.textContent = 'Extending…';
+  extendedDownload.hidden = true;
+  try {
+    const ext = await extendToLatestPublication(proof.value, pins, async (height, size) =>
+      (await getJson(`/v1/proofs/extend?height=${height}&size=${size}`)) as { calendar: { size: number; path: string[] }; checkpoint: string },
+    );
+    const text = JSON.stringify(ext.proof, null, 2);
+    proof.value = text;
+    if (extendedUrl) URL.revokeObjectURL(extendedUrl);
+    extendedUrl = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+    extendedDownload.href = extendedUrl;
+    extendedDownload.hidden = false;
+    const pub = `the publication of ${day(ext.publication.publishedAt)} (calendar size ${ext.publication.size}, code ${ext.publication.code})`;
+    extendStatus.textContent = ext.already
+      ? `This proof already reaches the latest publication, ${pub}.`
+      : `The proof was extended to ${pub} and checked against it; it replaced the proof above. Save it: from now on it can be checked against that publication's code alone.`;
+    $<HTMLInputElement>('trust-publications').checked = true;
+    showTrustFields();
+    verify();
+  } catch (e) {
+    extendStatus.textContent = e instanceof InputError ? e.message : `Extending failed: ${message(e)}`;
+  }
+});
+
 showBlindingFields();
 showTrustFields();
-void loadServiceSet();
+void loadTrust();
