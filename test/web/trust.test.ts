@@ -69,6 +69,19 @@ describe('pinning the service trust material (web/src/trust.ts)', () => {
     expect(r.refused).toEqual([]);
     expect(r.conflicts).toEqual([]);
     expect(calls).toEqual(['4-9']);
+    // Many new publications: every consistency proof is asked for at once, before the first is awaited.
+    let inFlight = 0;
+    let most = 0;
+    const counting = async (f: number, t: number) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setImmediate(r));
+      inFlight--;
+      return honest(f, t);
+    };
+    const many = await reconcile(r.pins, { set, publications: [10, 5, 12, 11, 7].map((n) => publication(n)) }, counting, NOW);
+    expect(many.added.map((p) => p.size)).toEqual([5, 7, 10, 11, 12]);
+    expect(most).toBe(5);
     expect(setFingerprint(set)).toMatch(/^([0-9a-f]{4} ){15}[0-9a-f]{4}$/);
     // Stored and read back, they are the same pins.
     expect(parsePins(JSON.stringify(r.pins))).toEqual(r.pins);
@@ -113,6 +126,13 @@ describe('pinning the service trust material (web/src/trust.ts)', () => {
     const r = await reconcile(first.pins, { set, publications: [fork] }, async (f, t) => consistencyProof(rewritten, f, t), NOW);
     expect(r.conflicts.map((c) => c.size)).toEqual([8]);
     expect(r.added).toEqual([]);
+    // A forged publication first seen below a pinned one is checked against the one above it too.
+    const later = await reconcile(first.pins, { set, publications: [publication(10)] }, honest, NOW);
+    // (Block 5 rewritten: size 7 of it extends the pinned size 4, but size 10 does not extend it.)
+    const rewritten5 = leaves.map((l, i) => (i === 5 ? utf8('forged header') : l));
+    const source = async (f: number, t: number) => consistencyProof(t === 7 ? rewritten5 : leaves, f, t);
+    const below = await reconcile(later.pins, { set, publications: [publication(7, { root: rootAt(7, rewritten5) })] }, source, NOW);
+    expect(below.conflicts).toEqual([{ size: 7, pinnedRoot: bytesToHex(rootAt(10)), servedRoot: bytesToHex(rootAt(7, rewritten5)) }]);
   });
 
   it('refuses a publication whose code, checkpoint or signatures do not match, or whose consistency cannot be fetched', async () => {

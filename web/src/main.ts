@@ -128,7 +128,7 @@ async function loadTrust(): Promise<void> {
   let publications: { size: number; root: string; code: string; checkpoint: string; publishedAt: string }[] = [];
   let pubError: string | undefined;
   try {
-    publications = ((await getJson('/v1/publications?limit=100')) as { items: typeof publications }).items;
+    publications = ((await getJson('/v1/publications?limit=20')) as { items: typeof publications }).items;
   } catch (e) {
     pubError = message(e);
   }

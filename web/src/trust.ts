@@ -10,9 +10,9 @@
  * - Publications: a served publication is pinned only when its code encodes
  *   its size and root, its checkpoint has that size and root and carries a
  *   quorum of the pinned validators' signatures, and the calendar it names is
- *   an RFC 9162 extension of the largest pinned publication below it (one
- *   consistency proof per publication, fetched from the service and checked
- *   here). A publication already pinned is never replaced: a served one of the
+ *   an RFC 9162 extension of the nearest pinned publication below it (and is
+ *   extended by the nearest above, if any): consistency proofs fetched from
+ *   the service, all at once, and checked here. A publication already pinned is never replaced: a served one of the
  *   same size with another root is a conflict, shown as an alarm, since it
  *   means the ledger's published history was rewritten.
  *
@@ -137,7 +137,25 @@ export async function reconcile(
   if (setStatus === 'changed') out.offeredSet = served.set;
 
   const pubs = [...base.publications];
-  for (const p of [...served.publications].sort((a, b) => a.size - b.size)) {
+  const sorted = [...served.publications].sort((a, b) => a.size - b.size);
+  // The consistency proofs are fetched all at once, each from the publication that will be pinned just
+  // below (if all pass); a pair that turns out otherwise is fetched again when its turn comes.
+  const prefetched = new Map<string, Promise<Uint8Array[]>>();
+  {
+    const sizes = new Set(pubs.map((x) => x.size));
+    const candidates = sorted.filter((p) => !bySize.has(p.size) && publicationProblem(p, base.set) === null);
+    for (const c of candidates) sizes.add(c.size);
+    const ascending = [...sizes].sort((a, b) => a - b);
+    for (const c of candidates) {
+      const below = ascending[ascending.indexOf(c.size) - 1];
+      if (below === undefined) continue;
+      const pending = consistency(below, c.size);
+      pending.catch(() => undefined); // awaited (and reported) in turn below
+      prefetched.set(`${below}-${c.size}`, pending);
+    }
+  }
+  const proofBetween = (from: number, to: number): Promise<Uint8Array[]> => prefetched.get(`${from}-${to}`) ?? consistency(from, to);
+  for (const p of sorted) {
     const known = bySize.get(p.size);
     if (known) {
       if (known.root !== p.root) out.conflicts.push({ size: p.size, pinnedRoot: known.root, servedRoot: p.root });
@@ -148,21 +166,32 @@ export async function reconcile(
       out.refused.push({ size: p.size, reason: problem });
       continue;
     }
-    // Consistent with the largest pinned publication below it (pinned ones are ascending).
+    // Consistent with the nearest pinned publications below and above it (pinned ones are ascending):
+    // the pinned history stays one chain, whatever order publications are first seen in.
     const below = pubs.filter((x) => x.size < p.size).at(-1);
-    if (below) {
+    const above = pubs.find((x) => x.size > p.size);
+    const pairs: [PinnedPublication | ServedPublication, PinnedPublication | ServedPublication][] = [];
+    if (below) pairs.push([below, p]);
+    if (above) pairs.push([p, above]);
+    let refused = false;
+    for (const [older, newer] of pairs) {
       let ok = false;
       try {
-        ok = verifyConsistency(below.size, p.size, await consistency(below.size, p.size), hexToBytes(below.root), hexToBytes(p.root));
+        ok = verifyConsistency(older.size, newer.size, await proofBetween(older.size, newer.size), hexToBytes(older.root), hexToBytes(newer.root));
       } catch (e) {
-        out.refused.push({ size: p.size, reason: `its consistency with publication ${below.size} could not be checked (${e instanceof Error ? e.message : String(e)})` });
-        continue;
+        const other = older === p ? newer : older;
+        out.refused.push({ size: p.size, reason: `its consistency with publication ${other.size} could not be checked (${e instanceof Error ? e.message : String(e)})` });
+        refused = true;
+        break;
       }
       if (!ok) {
-        out.conflicts.push({ size: p.size, pinnedRoot: below.root, servedRoot: p.root });
-        continue;
+        const pinned = older === p ? newer : older;
+        out.conflicts.push({ size: p.size, pinnedRoot: pinned.root, servedRoot: p.root });
+        refused = true;
+        break;
       }
     }
+    if (refused) continue;
     const pin: PinnedPublication = { size: p.size, root: p.root, code: p.code, publishedAt: p.publishedAt };
     pubs.push(pin);
     pubs.sort((a, b) => a.size - b.size);
