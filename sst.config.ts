@@ -12,6 +12,9 @@
  * | Publish    | CronV2 rate(1 hour)             | LedgerTable, ValidatorSet |
  * | Validator1..4 | function URL                 | its own <Id>SignerKey, <Id>CoordinatorKeyHash, <Id>State |
  *
+ * The API function also ships the web front (web/dist, built by the deploy
+ * itself: functions/aws/web-build.ts) as files in its package.
+ *
  * The handlers (functions/aws/) read exactly these `Resource.X`; the offline
  * checks (test/deploy/sst-config.test.ts) evaluate this file with recording
  * stand-ins for SST's globals and hold the two together. The npm package
@@ -142,6 +145,11 @@ export default $config({
     if (mode === 'validator') return validatorOnly(production);
     if (mode !== 'ledger') throw new Error(`LEDGERSEAL_DEPLOY must be "ledger" (the default) or "validator", not "${mode}"`);
     const { TABLE_SHAPE } = await import('./functions/store/table-shape.ts');
+    const { PACKAGED_WEB_DIST } = await import('./functions/aws/web-dist.ts');
+    // The web front the API serves, built fresh by every command that packages functions
+    // (deploy, diff, dev); a build that fails or leaves a page missing stops the command here.
+    const { prepareWebDist } = await import('./functions/aws/web-build.ts');
+    prepareWebDist({ root: $cli.paths.root, command: $cli.command });
     const origin = SETTINGS.origin(stage);
     const domain = SETTINGS.domain(stage);
 
@@ -181,6 +189,8 @@ export default $config({
       memory: '1024 MB',
       timeout: '30 seconds', // API Gateway's integration limit
       link: [table, validatorSet, adminKeyHash, webhookSealingKeys],
+      // The built web front as files next to the handler (functions/aws/web-dist.ts), not in the JS bundle.
+      copyFiles: [{ from: 'web/dist', to: PACKAGED_WEB_DIST }],
     });
     api.route('$default', apiHandler.arn);
 

@@ -16,13 +16,19 @@
  *    SST_RESOURCE_<Name> variables SST sets; measured with performance.now()
  *    around the import and the first invocation. Several runs, median.
  *
+ * 3. The web front the API function ships besides its bundle: web/dist as
+ *    sst.config.ts copies it (`copyFiles`), its files, bytes and gzip -9 bytes
+ *    (about what it adds to the deployment zip; Lambda's limit is 50 MB zipped,
+ *    250 MB unzipped).
+ *
  * Goals (issue 9): API handler <= 1 MB minified, cold init <= 150 ms here.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { generateCosignerKey } from '@ledgerseal/sdk';
 import { generateAdminToken } from '../functions/api/auth.ts';
 import { defaultValidatorSet } from '../functions/ledger/keys.ts';
@@ -33,6 +39,15 @@ import { sstBundle as bundle } from './_bundle.ts';
 import { fmt, printTable } from './_table.ts';
 
 const RUNS = Number(process.env['LEDGERSEAL_BENCH_COLD_RUNS'] ?? 9);
+const WEB_DIST = resolve(import.meta.dirname, '../web/dist');
+
+/** Every file under a directory, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
+}
 
 /** The handlers of sst.config.ts, with the resources each links (sst.config.ts's table). */
 const HANDLERS = [
@@ -192,6 +207,24 @@ export async function run(): Promise<void> {
     printTable(['handler', 'bundle KiB (minified)', 'gzip KiB', 'node boot ms', 'import ms', 'first invocation ms', 'cold init ms (median)', 'min', 'max'], rows);
     const apiRow = bundles.get('ApiHandler')!;
     console.log(`\nAPI handler: ${fmt(apiRow.bytes)} bytes minified (goal <= 1 MB = 1,048,576: ${apiRow.bytes <= 1_048_576 ? 'met' : `missed by ${fmt(apiRow.bytes - 1_048_576)}`}).`);
+
+    // The web front, copied into the API function's package next to the bundle (not in it).
+    if (!existsSync(join(WEB_DIST, 'index.html'))) throw new Error('web/dist is not built: run `npm run build:web` first');
+    const web = filesUnder(WEB_DIST).map((f) => {
+      const bytes = readFileSync(f);
+      return { file: relative(WEB_DIST, f), bytes: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+    });
+    const sum = (k: 'bytes' | 'gzip'): number => web.reduce((n, w) => n + w[k], 0);
+    console.log('');
+    printTable(
+      ['ApiHandler package: web/dist (copyFiles)', 'files', 'bytes', 'gzip -9 bytes'],
+      [
+        ['pages (*.html)', web.filter((w) => w.file.endsWith('.html')).length, fmt(web.filter((w) => w.file.endsWith('.html')).reduce((n, w) => n + w.bytes, 0)), fmt(web.filter((w) => w.file.endsWith('.html')).reduce((n, w) => n + w.gzip, 0))],
+        ['assets/', web.filter((w) => w.file.startsWith('assets/')).length, fmt(web.filter((w) => w.file.startsWith('assets/')).reduce((n, w) => n + w.bytes, 0)), fmt(web.filter((w) => w.file.startsWith('assets/')).reduce((n, w) => n + w.gzip, 0))],
+        ['total', web.length, fmt(sum('bytes')), fmt(sum('gzip'))],
+        ['API package (bundle + web/dist)', web.length + 1, fmt(apiRow.bytes + sum('bytes')), fmt(apiRow.gzip + sum('gzip'))],
+      ],
+    );
   } finally {
     await engine.close();
     rmSync(dir, { recursive: true, force: true });

@@ -23,6 +23,9 @@
  * - functions/store/ imports nothing of the ledger, the API or the wiring
  *   (only its own files and functions/errors.ts);
  * - functions/ledger/ imports nothing of the API;
+ * - functions/aws/ and functions/local/, the two platforms, never import each
+ *   other: what both need (the disk reader of the web front, functions/web-files.ts)
+ *   lives above them;
  * - functions/validator/ (an independent validator) imports nothing of the
  *   coordinator's table (functions/store/), the ledger (coordinator, calendar),
  *   the API app (functions/api/, functions/app.ts), the services or the wiring:
@@ -169,6 +172,15 @@ describe('dependency directions', () => {
       to === null || to.startsWith('functions/store/') || to === 'functions/errors.ts' ? null : 'store depends on service code');
     const ledger = violations('functions/ledger', (_f, _s, to) => (to?.startsWith('functions/api/') ? 'ledger depends on the API' : null));
     expect([...store, ...ledger]).toEqual([]);
+  });
+
+  it('the two platforms, functions/aws and functions/local, never import each other', () => {
+    const found = [
+      ...violations('functions/aws', (_f, _s, to) => (to?.startsWith('functions/local/') ? 'aws imports the local runner' : null)),
+      ...violations('functions/local', (_f, _s, to) => (to?.startsWith('functions/aws/') ? 'the local runner imports aws' : null)),
+    ];
+    expect(sources('functions/aws').length).toBeGreaterThan(5);
+    expect(found).toEqual([]);
   });
 
   it('the validator unit needs nothing of the coordinator: no store, ledger, API, services or wiring', () => {

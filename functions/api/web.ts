@@ -15,6 +15,14 @@
  * scripts), nosniff, no
  * referrer; index.html is revalidated on every load (`no-cache`), the assets,
  * whose names carry a content hash, are cached for a year as immutable.
+ *
+ * Compression: text bodies of at least GZIP_MIN_BYTES are sent gzipped
+ * (RFC 9110 8.4.1) when the request's Accept-Encoding allows gzip (12.5.3),
+ * with `Vary: Accept-Encoding`; neither Node's server nor an API Gateway HTTP
+ * API compresses, and the API reference's Redoc file is 1.1 MB (about 330 KB
+ * gzipped). Hashed assets, immutable, are compressed once per process; pages
+ * on each response (a few KB). CompressionStream is a web standard, so the app
+ * stays platform-free.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
@@ -57,19 +65,80 @@ const CONTENT_TYPES: Record<string, string> = {
 /** One path segment a Vite build writes under assets/: no dots at the start, no separators. */
 const ASSET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 
-function contentType(path: string): string {
-  return CONTENT_TYPES[path.slice(path.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
+function extension(path: string): string {
+  return path.slice(path.lastIndexOf('.') + 1);
 }
 
-function send(c: Context<AppEnv>, body: Uint8Array, path: string, cacheControl: string, csp: string = WEB_CSP): Response {
-  return c.body(body as Uint8Array<ArrayBuffer>, 200, {
+function contentType(path: string): string {
+  return CONTENT_TYPES[extension(path)] ?? 'application/octet-stream';
+}
+
+/** Below this, gzip saves too little to be worth a header (and can grow the body). */
+export const GZIP_MIN_BYTES = 1024;
+
+/** Text formats; png, ico and woff2 are compressed formats already. */
+const COMPRESSIBLE = new Set(['html', 'js', 'css', 'svg', 'json', 'map', 'txt']);
+
+/**
+ * Whether an Accept-Encoding field value (RFC 9110 12.5.3) accepts gzip: `gzip`
+ * (or its alias `x-gzip`, 8.4.1.3) with a weight above 0, or else `*` with a
+ * weight above 0. No header means no preference: identity is sent then.
+ */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  let gzip: number | undefined;
+  let any: number | undefined;
+  for (const member of header.split(',')) {
+    const [coding, ...params] = member.split(';').map((p) => p.trim().toLowerCase());
+    if (!coding) continue;
+    let q = 1;
+    for (const p of params) {
+      const m = /^q\s*=\s*(0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/.exec(p);
+      if (m) q = Number(m[1]);
+    }
+    if (coding === 'gzip' || coding === 'x-gzip') gzip = Math.max(gzip ?? 0, q);
+    else if (coding === '*') any = q;
+  }
+  return (gzip ?? any ?? 0) > 0;
+}
+
+async function gzip(body: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([body as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+interface SendOptions {
+  cacheControl: string;
+  csp?: string;
+  /** The gzip of an immutable body, kept across requests (hashed assets only). */
+  gzipCache?: Map<string, Promise<Uint8Array>>;
+}
+
+async function send(c: Context<AppEnv>, body: Uint8Array, path: string, o: SendOptions): Promise<Response> {
+  const headers: Record<string, string> = {
     'content-type': contentType(path),
-    'cache-control': cacheControl,
-    'content-security-policy': csp,
+    'cache-control': o.cacheControl,
+    'content-security-policy': o.csp ?? WEB_CSP,
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     'cross-origin-opener-policy': 'same-origin',
-  });
+  };
+  let sent = body;
+  if (COMPRESSIBLE.has(extension(path)) && body.length >= GZIP_MIN_BYTES) {
+    // The representation depends on Accept-Encoding, compressed or not (RFC 9110 12.5.5).
+    headers['vary'] = 'accept-encoding';
+    if (acceptsGzip(c.req.header('accept-encoding'))) {
+      let gz = o.gzipCache?.get(path);
+      if (!gz) {
+        gz = gzip(body);
+        o.gzipCache?.set(path, gz);
+        gz.catch(() => o.gzipCache?.delete(path));
+      }
+      sent = await gz;
+      headers['content-encoding'] = 'gzip';
+    }
+  }
+  return c.body(sent as Uint8Array<ArrayBuffer>, 200, headers);
 }
 
 /** How long a server rendering of the explorer is reused, and how many are kept. */
@@ -81,7 +150,7 @@ export function registerWebRoutes(app: OpenAPIHono<AppEnv>, files: WebFiles, led
   app.get('/', async (c) => {
     const html = await files('index.html');
     if (!html) throw new ApiError('not-found', 'the verify page is not built: run `npm run build:web`');
-    return send(c, html, 'index.html', 'no-cache');
+    return send(c, html, 'index.html', { cacheControl: 'no-cache' });
   });
 
   // The server-rendered explorer reads the store and checks every listed block's signatures: a
@@ -91,7 +160,7 @@ export function registerWebRoutes(app: OpenAPIHono<AppEnv>, files: WebFiles, led
   app.get('/explorer', async (c) => {
     const html = await files('explorer.html');
     if (!html) throw new ApiError('not-found', 'the explorer is not built: run `npm run build:web`');
-    if (!ledger) return send(c, html, 'explorer.html', 'no-cache');
+    if (!ledger) return send(c, html, 'explorer.html', { cacheControl: 'no-cache' });
     const q = c.req.query('block');
     const block = q !== undefined && /^\d{1,15}$/.test(q) ? Number(q) : undefined;
     const key = String(block ?? '');
@@ -103,21 +172,23 @@ export function registerWebRoutes(app: OpenAPIHono<AppEnv>, files: WebFiles, led
       rendered.set(key, hit);
       hit.page.catch(() => rendered.delete(key));
     }
-    return send(c, await hit.page, 'explorer.html', 'no-cache');
+    return send(c, await hit.page, 'explorer.html', { cacheControl: 'no-cache' });
   });
 
   const docs = async (c: Context<AppEnv>): Promise<Response> => {
     const html = await files('docs.html');
     if (!html) throw new ApiError('not-found', 'the API reference is not built: run `npm run build:web`');
-    return send(c, html, 'docs.html', 'no-cache', DOCS_CSP);
+    return send(c, html, 'docs.html', { cacheControl: 'no-cache', csp: DOCS_CSP });
   };
   app.get('/docs', docs);
   app.get('/docs/', docs);
 
+  // Asset names carry a hash of their content: the gzip of one is the gzip of that name, for the life of the process.
+  const gzipped = new Map<string, Promise<Uint8Array>>();
   app.get('/assets/:name', async (c) => {
     const name = c.req.param('name');
     const body = ASSET_NAME.test(name) ? await files(`assets/${name}`) : undefined;
     if (!body) throw new ApiError('not-found', `no resource at ${c.req.path}`);
-    return send(c, body, name, 'public, max-age=31536000, immutable');
+    return send(c, body, name, { cacheControl: 'public, max-age=31536000, immutable', gzipCache: gzipped });
   });
 }

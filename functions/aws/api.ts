@@ -2,10 +2,14 @@
  * The HTTP API on Lambda (sst.config.ts `Api`, API Gateway HTTP API, payload
  * format 2.0): Hono's adapter over the app wire() builds. Links: LedgerTable,
  * ValidatorSet, AdminKeyHash, WebhookSealingKeys (the API seals endpoint secrets).
+ * It also serves the web front, from the web/dist that sst.config.ts copies
+ * into this function's package (web-dist.ts).
  */
 import { handle } from 'hono/aws-lambda';
 import { Resource } from 'sst';
+import { diskWebFiles } from '../web-files.ts';
 import { awsLedger, once } from './resources.ts';
+import { packagedWebDist } from './web-dist.ts';
 
 const ledger = once(() =>
   awsLedger({
@@ -15,6 +19,7 @@ const ledger = once(() =>
       LEDGERSEAL_ADMIN_KEY_HASH: Resource.AdminKeyHash.value,
       LEDGERSEAL_WEBHOOK_SECRET_KEYS: Resource.WebhookSealingKeys.value,
     },
+    webFiles: diskWebFiles(packagedWebDist()),
   }),
 );
 const http = once(() => handle(ledger().app));

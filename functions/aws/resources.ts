@@ -15,10 +15,14 @@
  *   (the HostedValidators link), with the coordinator's bearer token.
  * - The DynamoDB client takes region, credentials and endpoint from the
  *   standard AWS SDK configuration (store/dynamo-client.ts).
+ * - The API function alone serves the web front (`/`, `/explorer`, `/docs`,
+ *   `/assets/*`): its handler passes `webFiles`, a reader over the web/dist
+ *   packaged next to it (web-dist.ts); the other functions serve no HTTP.
  * - Webhook targets: config.ts never allows loopback or http: targets, and
  *   nothing here changes that (the local runner is the only place that does).
  */
 import { parseValidatorSet, type ValidatorSet } from '@ledgerseal/sdk';
+import type { WebFiles } from '../api/web.ts';
 import { type Env, loadConfig } from '../config.ts';
 import { type ClientAddress, jsonLogger } from '../services.ts';
 import { createAwsDynamoClient } from '../store/dynamo-client.ts';
@@ -35,6 +39,11 @@ export interface Linked {
   secrets?: Env;
   /** The validators the round coordinator asks (rounds function only): see validatorEndpoints(). */
   validators?: readonly ValidatorEndpoint[];
+  /**
+   * Not a link: the web front the function serves (API function only), read from
+   * the web/dist that sst.config.ts copies into its package (web-dist.ts).
+   */
+  webFiles?: WebFiles;
 }
 
 export interface ValidatorEndpoint {
@@ -131,6 +140,7 @@ export function awsLedger(linked: Linked, env: Env = process.env): Ledger {
     validatorSet,
     remoteValidators: linked.validators ?? [],
     clientAddress: lambdaClientAddress,
+    ...(linked.webFiles ? { webFiles: linked.webFiles } : {}),
     log: hooks.log ?? jsonLogger(),
     ...(hooks.webhookSender ? { webhookSender: hooks.webhookSender } : {}),
   });

@@ -17,14 +17,16 @@ import { createDynamoClient, startDynalite } from '../store/dynalite.ts';
 import { ensureTable } from '../store/table.ts';
 import { openFileStateStore } from '../validator/file-state-store.ts';
 import type { ValidatorStateStore } from '../validator/state-store.ts';
+import { diskWebFiles } from '../web-files.ts';
 import { type Ledger, wire } from '../wiring.ts';
 import { adminKey, checkLedgerFile, coordinatorToken, ensureDataDir, lockDataDir, validatorDir, webhookSealingKey, writeValidatorSet } from './data-dir.ts';
 import { listen, socketAddress } from './node-server.ts';
 import { startLoop, type Loop } from './scheduler.ts';
-import { diskWebFiles } from './web-files.ts';
 import { type ValidatorProcess, type ValidatorProcesses, validatorProcesses } from './validator-processes.ts';
 
 export const TABLE_NAME = 'ledgerseal';
+/** web/dist of this checkout (`npm start` builds it first). */
+const WEB_DIST = resolve(import.meta.dirname, '../../web/dist');
 
 export interface LocalRunner {
   url: string;
@@ -119,7 +121,7 @@ export async function startLocal(env: Env = process.env, log: Logger = jsonLogge
         : { validatorKeys, validatorState: (name: string) => states.get(name)! }),
       log,
       clientAddress: socketAddress,
-      webFiles: diskWebFiles(),
+      webFiles: diskWebFiles(WEB_DIST),
     });
     cleanup.push(() => ledger.close());
 

@@ -4,14 +4,17 @@
  * fresh `node` process with only the bundle (no node_modules next to it, as
  * in the Lambda package), resources from SST_RESOURCE_<Name>, dynalite through
  * AWS_ENDPOINT_URL_DYNAMODB. It answers requests, validation included (zod
- * runs with only its English locale in the bundle). The size
- * goal (<= 1 MB minified) is held here too; the timings are in the bench.
+ * runs with only its English locale in the bundle), and serves the web front
+ * from web/dist copied under LAMBDA_TASK_ROOT as sst.config.ts's `copyFiles`
+ * lays it out (never from the bundle). The size goal (<= 1 MB minified) is
+ * held here too; the timings are in the bench.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCosignerKey } from '../../sdk/src/cosignature.ts';
 import { generateAdminToken } from '../../functions/api/auth.ts';
@@ -19,7 +22,11 @@ import { defaultValidatorSet } from '../../functions/ledger/keys.ts';
 import { createDynamoClient, type DynaliteEngine, startDynalite } from '../../functions/store/dynalite.ts';
 import { ensureTable } from '../../functions/store/table.ts';
 import { sstBundle } from '../../bench/_bundle.ts';
+import { PACKAGED_WEB_DIST } from '../../functions/aws/web-dist.ts';
+import { ensureWebBuilt } from '../web/chromium.ts';
 import { httpEvent } from './lambda-events.ts';
+
+const DIST = resolve(import.meta.dirname, '../../web/dist');
 
 const dir = mkdtempSync(join(tmpdir(), 'ls-bundle-'));
 let engine: DynaliteEngine;
@@ -36,7 +43,7 @@ const { handler } = await import(process.argv[2]);
 const out = [];
 for (const e of JSON.parse(process.argv[3])) {
   const r = await handler(e, { getRemainingTimeInMillis: () => 30000, awsRequestId: 'x' });
-  out.push({ status: r.statusCode, body: r.body });
+  out.push({ status: r.statusCode, body: r.body, base64: r.isBase64Encoded });
 }
 process.stdout.write('\\nRESULT ' + JSON.stringify(out) + '\\n');
 `;
@@ -59,6 +66,12 @@ describe('the API bundle as SST builds it', () => {
     expect(b.bytes).toBeLessThanOrEqual(1_048_576);
     expect(b.packages.has('@aws-sdk/client-dynamodb')).toBe(true);
     expect(b.packages.has('dynalite')).toBe(false); // the local engine never reaches a Lambda
+    // The web front is files in the package, not modules of the bundle.
+    ensureWebBuilt('index.html');
+    const script = readdirSync(join(DIST, 'assets')).find((f) => f.startsWith('index-') && f.endsWith('.js'))!;
+    expect([...b.packages.keys()].filter((p) => p.includes('web/'))).toEqual([]);
+    expect(readFileSync(join(dir, 'api', 'bundle.mjs'), 'utf8')).not.toContain(script);
+    cpSync(DIST, join(dir, PACKAGED_WEB_DIST), { recursive: true });
 
     const table = `bundle-${randomBytes(3).toString('hex')}`;
     const client = createDynamoClient(engine.endpoint);
@@ -69,6 +82,7 @@ describe('the API bundle as SST builds it', () => {
     const admin = generateAdminToken();
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
+      LAMBDA_TASK_ROOT: dir,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'AKIDTEST',
       AWS_SECRET_ACCESS_KEY: 'test',
@@ -85,10 +99,15 @@ describe('the API bundle as SST builds it', () => {
       httpEvent('GET', '/healthz'),
       httpEvent('POST', '/v1/agencies', { token: admin.token, body: { name: 'Land Registry' } }),
       httpEvent('POST', '/v1/agencies', { token: admin.token, body: { name: 42 } }),
+      httpEvent('GET', '/'),
+      httpEvent('GET', `/assets/${script}`, { headers: { 'accept-encoding': 'gzip' } }),
     ];
     const out = await run([join(dir, 'child.mjs'), join(dir, 'api', 'bundle.mjs'), JSON.stringify(events)], env);
-    const results = JSON.parse(out.split('\n').find((l) => l.startsWith('RESULT '))!.slice(7)) as { status: number; body: string }[];
-    expect(results.map((r) => r.status)).toEqual([200, 201, 400]);
+    const results = JSON.parse(out.split('\n').find((l) => l.startsWith('RESULT '))!.slice(7)) as { status: number; body: string; base64: boolean }[];
+    expect(results.map((r) => r.status)).toEqual([200, 201, 400, 200, 200]);
     expect(JSON.parse(results[2]!.body).detail).toBe('name must be a string, not a number');
+    expect(Buffer.from(results[3]!.body, 'utf8').equals(readFileSync(join(DIST, 'index.html')))).toBe(true);
+    expect(results[4]!.base64).toBe(true);
+    expect(gunzipSync(Buffer.from(results[4]!.body, 'base64')).equals(readFileSync(join(DIST, 'assets', script)))).toBe(true);
   });
 });

@@ -29,11 +29,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TABLE_SHAPE, TTL_ATTRIBUTE } from '../../functions/store/table-shape.ts';
 import { VALIDATOR_TABLE_SHAPE } from '../../functions/validator/table-shape.ts';
 import { tableDefinition } from '../../functions/store/table.ts';
-import { type Evaluated, evaluateConfig, RESOURCE_TYPES } from './sst-stand-ins.ts';
+import { PACKAGED_WEB_DIST, packagedWebDist } from '../../functions/aws/web-dist.ts';
+import { type Evaluated, evaluateConfig, RESOURCE_TYPES, STAND_IN_COMMAND } from './sst-stand-ins.ts';
+
+// The config's build of the web front, recorded instead of run: a real `vite build` here would empty
+// web/dist under the test files reading it. Its own behaviour is checked in web-build.test.ts.
+const prepareWebDist = vi.hoisted(() => vi.fn((_o: { root: string; command: string }) => false));
+vi.mock(import('../../functions/aws/web-build.ts'), async (original) => ({ ...(await original()), prepareWebDist }));
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -200,6 +206,16 @@ describe.each([
     expect(cfg.functions.find((f) => f.name === 'ApiHandler')!.args.url).toBeUndefined(); // no second, unthrottled way in
   });
 
+  it('ships web/dist as files in the API function package (copyFiles), where its handler reads it; no other function gets it', () => {
+    const api = cfg.functions.find((f) => f.name === 'ApiHandler')!;
+    expect(api.args.copyFiles).toEqual([{ from: 'web/dist', to: PACKAGED_WEB_DIST }]);
+    // copyFiles destinations are relative to the package root, which Lambda extracts to LAMBDA_TASK_ROOT.
+    expect(packagedWebDist({ LAMBDA_TASK_ROOT: '/var/task' })).toBe(`/var/task/${PACKAGED_WEB_DIST}`);
+    for (const f of cfg.functions.filter((x) => x !== api)) expect(f.args.copyFiles, f.name).toBeUndefined();
+    const readers = cfg.functions.filter((f) => readFileSync(join(ROOT, f.file), 'utf8').includes('webFiles'));
+    expect(readers.map((f) => f.name)).toEqual(['ApiHandler']);
+  });
+
   it('validator functions link only their own secrets and state table, and reach the ledger only through its public API', () => {
     const validators = cfg.functions.filter((f) => f.links.some((l) => l.endsWith('SignerKey')));
     expect(validators.map((v) => v.name).sort()).toEqual(VALIDATOR_FUNCTIONS);
@@ -214,6 +230,23 @@ describe.each([
       expect(f.links.some((l) => /^Validator\d+/.test(l)), `${f.name} links a validator's resources`).toBe(false);
     }
     expect(Object.keys(cfg.outputs.validators as object).sort()).toEqual(['validator-1', 'validator-2', 'validator-3', 'validator-4']);
+  });
+});
+
+describe('the web front is built by the commands that package functions', () => {
+  it('each evaluation asks prepareWebDist with the app root and the SST command, before declaring anything', async () => {
+    expect(prepareWebDist).toHaveBeenCalledWith({ root: ROOT, command: STAND_IN_COMMAND });
+    prepareWebDist.mockClear();
+    const deploy = await evaluateConfig('production', 'deploy');
+    expect(prepareWebDist.mock.calls).toEqual([[{ root: ROOT, command: 'deploy' }]]);
+    expect(deploy.functions.find((f) => f.name === 'ApiHandler')!.args.copyFiles).toEqual([{ from: 'web/dist', to: PACKAGED_WEB_DIST }]);
+  });
+
+  it('a failed build stops `sst deploy` before any resource is declared', async () => {
+    prepareWebDist.mockImplementationOnce(() => {
+      throw new Error('`npm run build:web` failed');
+    });
+    await expect(evaluateConfig('dev', 'deploy')).rejects.toThrow('`npm run build:web` failed');
   });
 });
 
