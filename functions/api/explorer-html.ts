@@ -103,7 +103,7 @@ function faultsCell(faults: readonly ValidatorFault[]): string {
     .slice(0, EXPLORER_FAULTS_LISTED)
     .map((f) => `<li data-height="${f.height}"><a href="/explorer?block=${f.height}">block ${f.height}</a>: ${esc(f.reason)}, ${esc(utc(f.time))}</li>`)
     .join('');
-  return `<td class="faults" data-faults="${faults.length}"><span class="fault-count">${faults.length}</span><ul class="fault-list">${items}</ul></td>`;
+  return `<td class="faults" data-faults="${faults.length}"><span class="fault-count">${faults.length} ${faults.length === 1 ? 'fault' : 'faults'}</span><ul class="fault-list">${items}</ul></td>`;
 }
 
 /** Fill one `data-ssr="<name>"` element's (empty) content; the template is returned unchanged where it has no such element. */

@@ -303,7 +303,7 @@ function faultsCell(cell: HTMLTableCellElement, faults: readonly ApiFault[]): vo
       document.createTextNode(`: ${f.reason}, ${utc(f.time)}`),
     ),
   );
-  cell.replaceChildren(el('span', { text: String(faults.length), className: 'fault-count' }), el('ul', { className: 'fault-list' }, ...items));
+  cell.replaceChildren(el('span', { text: `${faults.length} ${faults.length === 1 ? 'fault' : 'faults'}`, className: 'fault-count' }), el('ul', { className: 'fault-list' }, ...items));
 }
 
 /** The newest FAULTS_READ faults of all validators, counted and listed per validator row; rows change only when the faults do. */
