@@ -1,17 +1,18 @@
 /**
  * Public ledger reads: the latest checkpoint (C2SP signed note, text/plain),
  * blocks (docs/protocol.md 4.5), RFC 9162 consistency proofs between calendar
- * sizes, proof extensions to a later checkpoint, the validator set and the
- * publications (section 5). No authentication: everything here is public by
+ * sizes, proof extensions to a later checkpoint, the validator set, the
+ * validators' recorded faults (section 7.4) and the publications (section 5). No authentication: everything here is public by
  * design, and none of it reveals agency data (blocks carry only roots and counts).
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { bytesToHex } from '@ledgerseal/sdk';
+import { FAULT_REASONS, listValidatorFaults } from '../ledger/events.ts';
 import { consistencyProof, proofExtension } from '../ledger/proofs.ts';
 import type { Services } from '../services.ts';
 import type { Block } from '../store/port.ts';
 import { ApiError, problemResponses } from './problem.ts';
-import { type AppEnv, Cursor, HashHex, indexParam, limitParam, Timestamp } from './schemas.ts';
+import { type AppEnv, Cursor, HashHex, indexParam, limitParam, Text, Timestamp } from './schemas.ts';
 
 export const ValidatorSetSchema = z
   .strictObject({
@@ -46,6 +47,16 @@ const PublicationSchema = z
   })
   .openapi('Publication');
 
+const ValidatorFaultSchema = z
+  .object({
+    height: z.number().int().openapi({ description: 'The height of the round the validator did not sign' }),
+    validator: z.string().openapi({ description: 'The validator name, as in the validator set' }),
+    reason: z.enum(FAULT_REASONS).openapi({ description: 'What the coordinator saw (docs/protocol.md 7.4)' }),
+    time: Timestamp.openapi({ description: 'When the coordinator recorded the fault' }),
+    detail: z.string().openapi({ description: "The coordinator's explanation, e.g. the validator's refusal code and message" }),
+  })
+  .openapi('ValidatorFault', { description: 'A recorded validator.fault event (docs/protocol.md 7.4, 7.5)' });
+
 const ConsistencyProofSchema = z
   .object({ from: z.number().int(), to: z.number().int(), path: z.array(HashHex) })
   .openapi('ConsistencyProof', { description: 'RFC 9162 section 2.1.4 consistency proof between calendar sizes from and to' });
@@ -59,6 +70,7 @@ const ProofExtensionSchema = z
 
 const BLOCKS_MAX = 1000;
 const PUBLICATIONS_MAX = 100;
+const FAULTS_MAX = 100;
 
 function blockJson(b: Block) {
   return { height: b.height, header: b.header, checkpoint: b.checkpoint, finalizedAt: b.finalizedAt };
@@ -149,6 +161,33 @@ const validatorsRoute = createRoute({
   },
 });
 
+const faultsRoute = createRoute({
+  method: 'get',
+  path: '/v1/validators/faults',
+  operationId: 'listValidatorFaults',
+  tags: ['ledger'],
+  summary: 'Recorded validator faults, newest first',
+  description:
+    'The `validator.fault` events the coordinator recorded: a validator that timed out, was unreachable, refused, ' +
+    'answered with a bad signature or equivocated in a round. Read from a global secondary index, so eventually ' +
+    'consistent: a fault recorded a moment ago may be missing for a short while.',
+  security: [],
+  request: {
+    query: z.object({
+      validator: Text(100).optional().openapi({ description: 'Only the faults of this validator (its name in the validator set)' }),
+      limit: limitParam(FAULTS_MAX, 20),
+      cursor: Cursor.optional(),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'One page of faults',
+      content: { 'application/json': { schema: z.object({ items: z.array(ValidatorFaultSchema), nextCursor: Cursor.optional() }).openapi('ValidatorFaultPage') } },
+    },
+    ...problemResponses('validation-error'),
+  },
+});
+
 const publicationsRoute = createRoute({
   method: 'get',
   path: '/v1/publications',
@@ -207,6 +246,12 @@ export function registerLedgerRoutes(app: OpenAPIHono<AppEnv>, services: Service
   });
 
   app.openapi(validatorsRoute, (c) => c.json(services.validatorSet, 200));
+
+  app.openapi(faultsRoute, async (c) => {
+    const { validator, limit, cursor } = c.req.valid('query');
+    const page = await listValidatorFaults(store, { limit, ...(cursor !== undefined && { cursor }), ...(validator !== undefined && { validator }) });
+    return c.json(page.cursor !== undefined ? { items: page.items, nextCursor: page.cursor } : { items: page.items }, 200);
+  });
 
   app.openapi(publicationsRoute, async (c) => {
     const { limit, cursor } = c.req.valid('query');

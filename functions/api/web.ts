@@ -1,6 +1,7 @@
 /**
  * The web front (issue 10): the verify page at `/`, the ledger explorer at
- * `/explorer` (web/explorer.html; a block's detail at `/explorer?block=<height>`),
+ * `/explorer` (web/explorer.html; a block's detail at `/explorer?block=<height>`,
+ * older blocks at `/explorer?before=<height>`),
  * the API reference at `/docs` (Redoc rendering /openapi.json) and their hashed
  * assets at `/assets/*`, as Vite builds them into web/dist (`npm run build:web`).
  *
@@ -154,21 +155,25 @@ export function registerWebRoutes(app: OpenAPIHono<AppEnv>, files: WebFiles, led
   });
 
   // The server-rendered explorer reads the store and checks every listed block's signatures: a
-  // public page, so a rendering is reused for RENDER_TTL_MS (per block parameter, at most
+  // public page, so a rendering is reused for RENDER_TTL_MS (per block and before parameter, at most
   // RENDER_CACHE entries) and a burst of loads costs one rendering.
   const rendered = new Map<string, { at: number; page: Promise<Uint8Array> }>();
   app.get('/explorer', async (c) => {
     const html = await files('explorer.html');
     if (!html) throw new ApiError('not-found', 'the explorer is not built: run `npm run build:web`');
     if (!ledger) return send(c, html, 'explorer.html', { cacheControl: 'no-cache' });
-    const q = c.req.query('block');
-    const block = q !== undefined && /^\d{1,15}$/.test(q) ? Number(q) : undefined;
-    const key = String(block ?? '');
+    const height = (name: string): number | undefined => {
+      const q = c.req.query(name);
+      return q !== undefined && /^\d{1,15}$/.test(q) ? Number(q) : undefined;
+    };
+    const block = height('block');
+    const before = height('before');
+    const key = `${block ?? ''}/${before ?? ''}`;
     const now = Date.now();
     let hit = rendered.get(key);
     if (!hit || now - hit.at > RENDER_TTL_MS) {
       if (rendered.size >= RENDER_CACHE) for (const [k, v] of rendered) if (now - v.at > RENDER_TTL_MS || rendered.size >= RENDER_CACHE) rendered.delete(k);
-      hit = { at: now, page: renderExplorer(new TextDecoder().decode(html), ledger, block).then((p) => new TextEncoder().encode(p)) };
+      hit = { at: now, page: renderExplorer(new TextDecoder().decode(html), ledger, { ...(block !== undefined && { block }), ...(before !== undefined && { before }) }).then((p) => new TextEncoder().encode(p)) };
       rendered.set(key, hit);
       hit.page.catch(() => rendered.delete(key));
     }

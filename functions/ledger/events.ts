@@ -13,7 +13,7 @@
  * Hashes in event data are lowercase hex (events are JSON at the edge).
  */
 import { bytesToHex } from '@ledgerseal/sdk';
-import type { LedgerEvent, Publication, Timestamp } from '../store/port.ts';
+import type { LedgerEvent, Page, Publication, Store, Timestamp } from '../store/port.ts';
 
 export const EVENT_TYPES = {
   roundFinalized: 'round.finalized',
@@ -99,6 +99,42 @@ export function validatorFaultEvent(f: {
     time: f.time,
     data: { validator: f.validator, reason: f.reason, height: f.height, detail: f.detail },
   };
+}
+
+/** What a validator.fault event reports, with the time it was recorded. */
+export interface ValidatorFault {
+  height: number;
+  validator: string;
+  reason: FaultReason;
+  time: Timestamp;
+  detail: string;
+}
+
+/** The fault a stored validator.fault event reports; null for an event of another type or shape. */
+export function validatorFaultOf(e: LedgerEvent): ValidatorFault | null {
+  const { validator, reason, height, detail } = e.data;
+  if (e.type !== EVENT_TYPES.validatorFault || typeof validator !== 'string' || typeof detail !== 'string') return null;
+  if (!Number.isSafeInteger(height) || !(FAULT_REASONS as readonly unknown[]).includes(reason)) return null;
+  return { height: height as number, validator, reason: reason as FaultReason, time: e.time, detail };
+}
+
+/**
+ * Recorded faults, newest first, of one validator or of all: one Query of the
+ * validator.fault partition of the events index (eventually consistent).
+ */
+export async function listValidatorFaults(
+  store: Store,
+  opts: { limit: number; cursor?: string; validator?: string },
+): Promise<Page<ValidatorFault>> {
+  const page = await store.listEvents({
+    type: EVENT_TYPES.validatorFault,
+    limit: opts.limit,
+    newestFirst: true,
+    ...(opts.cursor !== undefined && { cursor: opts.cursor }),
+    ...(opts.validator !== undefined && { match: { field: 'validator', value: opts.validator } }),
+  });
+  const items = page.items.map(validatorFaultOf).filter((f): f is ValidatorFault => f !== null);
+  return { items, ...(page.cursor !== undefined && { cursor: page.cursor }) };
 }
 
 export function publicationCreatedEvent(p: Publication): LedgerEvent {

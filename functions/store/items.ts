@@ -62,6 +62,8 @@ export const keys = {
   block: (height: number) => key('BLOCK', height12(height)),
   calendar: (level: number, index: number) => key(`CAL#${level}`, pad(index, 12)),
   event: (id: string) => key(`EVENT#${id}`, 'EVENT'),
+  /** The events index partition of one event type. */
+  eventsPartition: (type: string): string => `EVENTS#${type}`,
   publication: (size: number) => key('PUBLICATION', pad(size, 12)),
 };
 
@@ -263,11 +265,15 @@ export const blockFrom = (it: Item): Block => ({
   settled: bool(it, 'settled'),
 });
 
-/** The event item carries its own listing key on the events index (gpk EVENTS, gsk `<time>#<id>`). */
+/**
+ * The event item carries its own listing key on the events index: one partition per type
+ * (gpk `EVENTS#<type>`, gsk `<time>#<id>`), so listing one type is a key condition and never
+ * reads the other types (a round writes one `anchor.confirmed` per batch, but few faults).
+ */
 export const eventItem = (e: LedgerEvent): Item =>
   compact({
     ...keys.event(e.id),
-    gpk: S('EVENTS'),
+    gpk: S(keys.eventsPartition(e.type)),
     gsk: S(`${e.time}#${e.id}`),
     type: S(e.type),
     time: S(e.time),

@@ -150,6 +150,17 @@ export interface LedgerEvent {
   data: Record<string, unknown>;
 }
 
+export interface ListEventsOptions {
+  /** The event type: each type has its own partition of the events index. */
+  type: string;
+  limit: number;
+  cursor?: string;
+  /** Newest first (default: oldest first). */
+  newestFirst?: boolean;
+  /** Only events whose data has `field` equal to the string `value` (a filter within the type's partition). */
+  match?: { field: string; value: string };
+}
+
 export interface Publication {
   size: number;
   root: Uint8Array;
@@ -240,7 +251,8 @@ export interface Store {
    * call writes new markers, never a changed event.
    */
   putEvents(events: LedgerEvent[], opts?: { derived?: boolean }): Promise<void>;
-  listEvents(opts: { limit: number; cursor?: string; type?: string }): Promise<Page<LedgerEvent>>;
+  /** One type's events (a key condition on the events index, never a filter), by (time, id); eventually consistent. */
+  listEvents(opts: ListEventsOptions): Promise<Page<LedgerEvent>>;
   /** Conditional on size: false when that size was already published. */
   putPublication(p: Publication): Promise<boolean>;
   listPublications(opts: { limit: number; cursor?: string }): Promise<Page<Publication>>;

@@ -4,7 +4,7 @@
  * and `table.ts` creates the same table on dynalite: the shape is written once.
  *
  * Primary key pk (S) / sk (S); one global secondary index `gsi1` (gpk / gsk,
- * projection ALL) used only by the event outbox's time-ordered listing; TTL
+ * projection ALL) used only by the event listing, one partition per event type; TTL
  * attribute `ttl` (epoch seconds) on idempotency records. On-demand billing.
  */
 

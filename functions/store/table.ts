@@ -2,7 +2,7 @@
  * The one Ledgerseal table (single-table design, README.md "Key design").
  *
  * Primary key pk (S) / sk (S); one global secondary index `gsi1` (gpk / gsk,
- * projection ALL) used only by the event outbox's time-ordered listing; TTL
+ * projection ALL) used only by the event listing, one partition per event type; TTL
  * attribute `ttl` (epoch seconds) on idempotency records. On-demand billing.
  * ensureTable is for dynalite and first local starts; the AWS deployment
  * (sst.config.ts) declares the same shape from TABLE_SHAPE (table-shape.ts).

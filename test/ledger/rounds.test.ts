@@ -92,8 +92,8 @@ describe('rounds', () => {
       expect(confirmed.map((e) => e.data.batchId).sort()).toEqual(batches.map((b) => b.id).sort());
       const b17 = confirmed.find((e) => e.data.batchId === round1[2]!.id)!;
       expect(b17).toMatchObject({ agencyId: 'AGENCY-B', data: { height: 0, anchors: { first: `${round1[2]!.id}.0`, last: `${round1[2]!.id}.16`, count: 17 } } });
-      const stored = await store.listEvents({ limit: 100 });
-      expect(stored.items.map((e) => e.id).sort()).toEqual([...ids].sort());
+      const stored = await Promise.all(['round.finalized', 'checkpoint.published', 'anchor.confirmed'].map((type) => store.listEvents({ type, limit: 100 })));
+      expect(stored.flatMap((p) => p.items.map((e) => e.id)).sort()).toEqual([...ids].sort());
 
       // Extend the early proof (calendar size 1) to size 3; consistency 1 -> 3.
       if (early?.status !== 'confirmed') throw new Error('unreachable');

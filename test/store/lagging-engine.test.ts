@@ -197,7 +197,7 @@ describe('Query', () => {
       }));
       await store.putEvents(events);
       const before = engine.stats().staleItems;
-      const sizes = await tally(100, () => store.listEvents({ limit: 100 }), (page) => {
+      const sizes = await tally(100, () => store.listEvents({ type: 'round.finalized', limit: 100 }), (page) => {
         const byId = new Map(events.map((e) => [e.id, e]));
         page.items.forEach((e) => expect(e).toEqual(byId.get(e.id)));
         expect(page.items.map((e) => e.time)).toEqual(page.items.map((e) => e.time).sort());

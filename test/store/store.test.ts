@@ -490,26 +490,69 @@ describe('events and publications', () => {
     data: { height: i, nested: { ok: true } },
   });
 
-  it('writes events once by id and lists them oldest first, paged, optionally by type', () =>
+  it('writes events once by id and lists one type at a time, oldest or newest first, paged', () =>
     use(async ({ store }) => {
       const events = Array.from({ length: 30 }, (_, i) => event(i, i % 3 === 0 ? 'round.finalized' : 'anchor.confirmed'));
       await store.putEvents(events);
       // A re-run produces the same ids with later times: nothing new appears.
       await store.putEvents(events.map((e) => ({ ...e, time: at(999_999) })));
+      const confirmed = events.filter((e) => e.type === 'anchor.confirmed');
       const seen: LedgerEvent[] = [];
       let cursor: string | undefined;
       do {
-        const page = await store.listEvents({ limit: 7, ...(cursor !== undefined && { cursor }) });
+        const page = await store.listEvents({ type: 'anchor.confirmed', limit: 7, ...(cursor !== undefined && { cursor }) });
         seen.push(...page.items);
         cursor = page.cursor;
       } while (cursor);
-      expect(seen).toEqual(events);
-      const rounds = await store.listEvents({ limit: 4, type: 'round.finalized' });
-      expect(rounds.items).toEqual(events.filter((e) => e.type === 'round.finalized').slice(0, 4));
-      const rest = await store.listEvents({ limit: 100, type: 'round.finalized', cursor: rounds.cursor! });
-      expect(rest.items).toEqual(events.filter((e) => e.type === 'round.finalized').slice(4));
+      expect(seen).toEqual(confirmed);
+      const rounds = events.filter((e) => e.type === 'round.finalized');
+      const first = await store.listEvents({ limit: 4, type: 'round.finalized' });
+      expect(first.items).toEqual(rounds.slice(0, 4));
+      const rest = await store.listEvents({ limit: 100, type: 'round.finalized', cursor: first.cursor! });
+      expect(rest.items).toEqual(rounds.slice(4));
       expect(rest.cursor).toBeUndefined();
-      await expectCode(store.listEvents({ limit: 1, cursor: Buffer.from('{"pk":"x","sk":"y"}').toString('base64url') }), 'INVALID_CURSOR');
+      const newest = await store.listEvents({ limit: 3, type: 'round.finalized', newestFirst: true });
+      expect(newest.items).toEqual(rounds.slice(-3).reverse());
+      const older = await store.listEvents({ limit: 100, type: 'round.finalized', newestFirst: true, cursor: newest.cursor! });
+      expect(older.items).toEqual(rounds.slice(0, -3).reverse());
+      expect(await store.listEvents({ limit: 10, type: 'validator.fault' })).toEqual({ items: [] });
+      await expectCode(store.listEvents({ type: 'round.finalized', limit: 1, cursor: Buffer.from('{"pk":"x","sk":"y"}').toString('base64url') }), 'INVALID_CURSOR');
+      // A cursor of one type's listing is refused by another's: it names another partition.
+      await expectCode(store.listEvents({ type: 'anchor.confirmed', limit: 1, cursor: first.cursor! }), 'INVALID_CURSOR');
+      await expectCode(store.listEvents({ type: '', limit: 1 }), 'INVALID_ARGUMENT');
+    }));
+
+  it('reads only the partition of the type asked for (a key condition, not a filter)', () =>
+    use(async (t) => {
+      await t.store.putEvents([
+        ...Array.from({ length: 200 }, (_, i) => event(i, 'anchor.confirmed')),
+        ...Array.from({ length: 2 }, (_, i) => event(i, 'validator.fault')),
+      ]);
+      t.store.resetCapacity();
+      expect((await t.store.listEvents({ type: 'validator.fault', limit: 10 })).items).toHaveLength(2);
+      // Two small items: half a read unit, eventually consistent (200 anchor events would be about 6).
+      expect(t.store.capacity.read).toBeLessThanOrEqual(0.5);
+    }));
+
+  it('keeps only events whose data field has the value asked for (match), paging through the rest', () =>
+    use(async ({ store }) => {
+      const fault = (h: number, validator: string): LedgerEvent => ({
+        id: `validator.fault:${h}:${validator}:unreachable`,
+        type: 'validator.fault',
+        time: at(h * 1000),
+        data: { validator, reason: 'unreachable', height: h, detail: `"validator":"validator-1" in a detail is not a match` },
+      });
+      const faults = Array.from({ length: 40 }, (_, h) => fault(h, h % 4 === 0 ? 'validator-1' : h % 4 === 1 ? 'validator-10' : 'validator-2'));
+      await store.putEvents(faults);
+      const mine: LedgerEvent[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listEvents({ type: 'validator.fault', limit: 3, newestFirst: true, match: { field: 'validator', value: 'validator-1' }, ...(cursor !== undefined && { cursor }) });
+        mine.push(...page.items);
+        cursor = page.cursor;
+      } while (cursor);
+      expect(mine).toEqual(faults.filter((f) => f.data.validator === 'validator-1').reverse());
+      expect((await store.listEvents({ type: 'validator.fault', limit: 5, match: { field: 'validator', value: 'validator-9' } })).items).toEqual([]);
     }));
 
   it('writes derived events (pure functions of a block) in BatchWriteItem calls of 25, after their outbox markers; a repeat stores the same items', () =>
@@ -521,7 +564,7 @@ describe('events and publications', () => {
       await t.store.putEvents(events, { derived: true });
       // Per call: 3 BatchWriteItem calls of markers, then 3 of events.
       expect(seen.commands).toEqual(Array(12).fill('BatchWriteItemCommand'));
-      expect((await t.store.listEvents({ limit: 100 })).items).toEqual(events);
+      expect((await t.store.listEvents({ type: 'anchor.confirmed', limit: 100 })).items).toEqual(events);
     }));
 
   it('publishes each size once; lists newest first; latest', () =>

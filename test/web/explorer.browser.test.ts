@@ -1,9 +1,14 @@
 /**
  * The ledger explorer (`/explorer`, issue 10) in Debian's headless chromium,
- * against the local runner on 127.0.0.1: the page, once open, lists a block
+ * against the local runner on 127.0.0.1 (validators as processes, so that one
+ * can be stopped): the page, once open, lists a block
  * finalized after it loaded (its live refresh) with its anchors count and
  * signers; the block's deep link opens its detail; Tab reaches the block
- * links; the lists read without JavaScript (rendered by the server); a consistency check between two checkpoints passes in the browser;
+ * links; the lists read without JavaScript (rendered by the server); a
+ * validator fault provoked in the local runner (one validator process stopped
+ * for a round) shows in the validator table, live and server-rendered; paging
+ * to older blocks (`?before=`) and back works with JavaScript disabled and
+ * enabled; a consistency check between two checkpoints passes in the browser;
  * no request leaves loopback; no console or CSP error; no serious or critical
  * axe-core violation. Screenshot:
  * .artifacts/web/explorer.png.
@@ -49,7 +54,7 @@ beforeAll(async () => {
   ensureWebBuilt('explorer.html');
   mkdirSync(ARTIFACTS, { recursive: true });
   browser = await launchChromium();
-  svc = await startService();
+  svc = await startService({ LEDGERSEAL_VALIDATORS: 'processes' });
   await finalize(1); // a first block, so the page has a checkpoint when it opens
 }, INSTALL_TIMEOUT_MS + 120_000);
 
@@ -158,6 +163,76 @@ describe('the explorer in chromium', () => {
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(first);
     await Promise.all([page.waitForURL(`**/explorer?block=${first}`), page.keyboard.press('Enter')]);
     await page.locator(`#block-facts[data-height="${first}"]`).waitFor(WAIT);
+  });
+
+  it('shows a validator fault provoked in the local runner in the validator table, live and without JavaScript', async () => {
+    const { page, requests, errors } = await openExplorer();
+    const cell = (name: string) => page.locator(`#validators tr[data-validator="${name}"] td.faults`);
+    await page.locator('#validators tr[data-validator="validator-4"] td.faults[data-faults="0"]').waitFor(WAIT);
+    const v4 = svc.runner.validatorProcesses[3]!;
+    expect(v4.name).toBe('validator-4');
+    await v4.stop();
+    let height: number;
+    try {
+      height = await finalize(1); // a quorum of three; validator-4 is recorded as unreachable
+    } finally {
+      await v4.start();
+    }
+    // The open page's refresh lists it, linked to the block of its round.
+    const item = cell('validator-4').locator(`li[data-height="${height}"]`);
+    await item.waitFor(WAIT);
+    expect(await cell('validator-4').getAttribute('data-faults')).toBe('1');
+    expect(await item.textContent()).toContain('unreachable');
+    expect(await item.locator('a').getAttribute('href')).toBe(`/explorer?block=${height}`);
+    for (const name of ['validator-1', 'validator-2', 'validator-3']) expect(await cell(name).getAttribute('data-faults')).toBe('0');
+    await page.screenshot({ path: join(ARTIFACTS, 'explorer-faults.png'), fullPage: true });
+    loopbackOnly(requests);
+    expect(errors).toEqual([]);
+    // Rendered by the server: `?block=<that height>` was never rendered before, so no cached rendering hides it.
+    const nojs = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+    await nojs.goto(`${svc.url}/explorer?block=${height}`);
+    const served = nojs.locator('#validators tr[data-validator="validator-4"] td.faults');
+    expect(await served.getAttribute('data-faults')).toBe('1');
+    expect(await served.locator(`li[data-height="${height}"]`).textContent()).toContain('unreachable');
+    await Promise.all([nojs.waitForURL(`**/explorer?block=${height}`), served.locator('a').first().click()]);
+    expect(await nojs.isVisible(`#block-facts[data-height="${height}"]`)).toBe(true);
+    const api = (await (await fetch(`${svc.url}/v1/validators/faults?validator=validator-4`)).json()) as { items: { height: number; reason: string }[] };
+    expect(api.items[0]).toMatchObject({ height, reason: 'unreachable' });
+  });
+
+  it('pages to older blocks and back, with JavaScript disabled and enabled; each page is a deep link', async () => {
+    while (Number((await (await fetch(`${svc.url}/v1/checkpoint`)).text()).split('\n')[1]) < 30) await finalize(1);
+    const heights = (page: Page) => page.locator('#blocks tbody tr[data-height]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-height'))));
+    for (const javaScriptEnabled of [false, true]) {
+      const page = await (await browser.newContext({ javaScriptEnabled })).newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${svc.url}/explorer`);
+      // With the script, wait for its first rendering (its status line), so the rows read are its own.
+      if (javaScriptEnabled) await page.locator('#refresh-status', { hasText: 'Showing the ledger at size' }).waitFor(WAIT);
+      const size = Number(await page.textContent('#cp-size'));
+      expect(size).toBeGreaterThanOrEqual(30);
+      expect(await heights(page)).toEqual(Array.from({ length: 25 }, (_, i) => size - 1 - i));
+      expect(await page.locator('#newer-blocks').count()).toBe(0);
+      // Older blocks: the 25 below the lowest shown.
+      const before = size - 25;
+      await Promise.all([page.waitForURL(`**/explorer?before=${before}`), page.click('#older-blocks')]);
+      if (javaScriptEnabled) await page.locator('#refresh-status', { hasText: `Showing the blocks before height ${before}` }).waitFor(WAIT);
+      expect(await page.textContent('#blocks-heading')).toBe(`Blocks before height ${before}, newest first`);
+      expect(await heights(page)).toEqual(Array.from({ length: Math.min(25, before) }, (_, i) => before - 1 - i));
+      expect(await page.getAttribute('#newer-blocks', 'href')).toBe('/explorer');
+      // And back to the newest page.
+      await Promise.all([page.waitForURL(/\/explorer$/), page.click('#newer-blocks')]);
+      if (javaScriptEnabled) await page.locator('#refresh-status', { hasText: 'Showing the ledger at size' }).waitFor(WAIT);
+      expect((await heights(page))[0]).toBe(size - 1);
+      // A deep link to the oldest page: blocks 4..0, no older page, and the newer page starts 25 above.
+      await page.goto(`${svc.url}/explorer?before=5`);
+      if (javaScriptEnabled) await page.locator('#refresh-status', { hasText: 'Showing the blocks before height 5' }).waitFor(WAIT);
+      expect(await heights(page)).toEqual([4, 3, 2, 1, 0]);
+      expect(await page.locator('#older-blocks').count()).toBe(0);
+      expect(await page.getAttribute('#newer-blocks', 'href')).toBe(30 >= size ? '/explorer' : '/explorer?before=30');
+      expect(errors).toEqual([]);
+    }
   });
 
   it('has no serious or critical axe-core accessibility violation', async () => {

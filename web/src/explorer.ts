@@ -1,10 +1,13 @@
 /**
  * The ledger explorer at `/explorer` (issue 10): the latest checkpoint, the
- * blocks newest first, a block's detail at `/explorer?block=<height>` (or
- * `#block-<height>`), the validator set, the publications and a consistency
- * check between two checkpoints, verified in this browser with the sdk core.
+ * blocks newest first (older ones page by page at `/explorer?before=<height>`,
+ * linked as "Older blocks" and "Newer blocks"), a block's detail at
+ * `/explorer?block=<height>` (or `#block-<height>`), the validator set with
+ * each validator's recent faults, the publications and a consistency check
+ * between two checkpoints, verified in this browser with the sdk core.
  * Only same-origin GETs of the public API. Refreshes every few seconds while
- * visible and on focus; rows are updated in place, never cleared first. The
+ * visible and on focus (new blocks only on the newest page: an older page
+ * stays as linked); rows are updated in place, never cleared first. The
  * server renders the same lists into the page (functions/api/explorer-html.ts)
  * so that they read without JavaScript; this script replaces them on load.
  */
@@ -23,12 +26,23 @@ import { validatorSetOf } from './inputs.ts';
 
 const REFRESH_MS = 3000;
 const BLOCKS_SHOWN = 25;
+/** The recent faults: the newest this many of all validators (functions/api/explorer-html.ts EXPLORER_FAULTS). */
+const FAULTS_READ = 100;
+/** Faults listed per validator. */
+const FAULTS_LISTED = 3;
 
 interface ApiBlock {
   height: number;
   header: string;
   checkpoint: string;
   finalizedAt: string;
+}
+interface ApiFault {
+  height: number;
+  validator: string;
+  reason: string;
+  time: string;
+  detail: string;
 }
 interface ApiPublication {
   size: number;
@@ -110,6 +124,37 @@ async function loadCheckpoint(): Promise<boolean> {
 const blocksBody = $<HTMLTableElement>('blocks').tBodies[0]!;
 const shownHeights = new Set<number>();
 
+/** `?before=<height>`: the page of blocks below that height; absent for the newest page. */
+function requestedBefore(): number | undefined {
+  const v = new URLSearchParams(location.search).get('before');
+  return v !== null && /^\d{1,15}$/.test(v) ? Number(v) : undefined;
+}
+const before = requestedBefore();
+
+/** The heights of the page shown: below `before` (the newest page when absent), at most BLOCKS_SHOWN (explorer-html.ts blockPage). */
+function blockPage(size: number): { from: number; limit: number; older: boolean } {
+  const older = before !== undefined && before < size;
+  const end = older ? before : size;
+  const from = Math.max(0, end - BLOCKS_SHOWN);
+  return { from, limit: end - from, older };
+}
+
+/** "Newer blocks" (on an older page) and "Older blocks" (when there are any) links, as the server renders them. */
+function renderPager(size: number): void {
+  const page = blockPage(size);
+  const lowest = page.from;
+  const links: Node[] = [];
+  if (page.older) {
+    const end = page.from + page.limit;
+    const href = end + BLOCKS_SHOWN >= size ? '/explorer' : `/explorer?before=${end + BLOCKS_SHOWN}`;
+    links.push(el('a', { text: 'Newer blocks', attrs: { id: 'newer-blocks', rel: 'prev', href } }));
+  }
+  if (lowest > 0) links.push(el('a', { text: 'Older blocks', attrs: { id: 'older-blocks', rel: 'next', href: `/explorer?before=${lowest}` } }));
+  const nav = $('blocks-pager');
+  const same = nav.children.length === links.length && links.every((l, i) => (nav.children[i] as HTMLAnchorElement).href === (l as HTMLAnchorElement).href);
+  if (!same) nav.replaceChildren(...links.flatMap((l, i) => (i === 0 ? [l] : [document.createTextNode(' '), l])));
+}
+
 function blockRow(b: ApiBlock, fresh: boolean): HTMLTableRowElement {
   const h = parseBlockHeader(b.header);
   const link = el('a', { text: String(b.height), attrs: { href: `/explorer?block=${b.height}`, 'aria-label': `Block ${b.height}` } });
@@ -125,12 +170,28 @@ function blockRow(b: ApiBlock, fresh: boolean): HTMLTableRowElement {
   );
 }
 
-/** Newest first; only heights not shown yet are added, at the top, and the list is trimmed at the bottom. */
+let blocksLoaded = false;
+
+/**
+ * Newest first; only heights not shown yet are added, at the top, and the list is trimmed at the
+ * bottom. An older page (`?before=`) is read once: it does not change as the ledger grows.
+ */
 async function loadBlocks(): Promise<number> {
   if (latestSize === 0) return 0;
-  const from = Math.max(0, latestSize - BLOCKS_SHOWN);
-  const page = await getJson<{ items: ApiBlock[] }>(`/v1/blocks?from=${from}&limit=${BLOCKS_SHOWN}`);
-  const first = shownHeights.size === 0;
+  const { from, limit, older } = blockPage(latestSize);
+  if (older && blocksLoaded) return 0;
+  if (older) {
+    $('blocks-heading').textContent = `Blocks before height ${before}, newest first`;
+    document.title = `Blocks before ${before} · Ledger explorer · Ledgerseal`;
+  }
+  const page = limit === 0 ? { items: [] } : await getJson<{ items: ApiBlock[] }>(`/v1/blocks?from=${from}&limit=${limit}`);
+  const first = !blocksLoaded;
+  blocksLoaded = true;
+  if (first && page.items.length === 0 && older) {
+    blocksBody.replaceChildren(el('tr', {}, el('td', { text: `No blocks before height ${before}.`, attrs: { colspan: '5' } })));
+    renderPager(latestSize);
+    return 0;
+  }
   const added = page.items.filter((b) => !shownHeights.has(b.height)).sort((a, b) => b.height - a.height);
   const rows = added.map((b) => blockRow(b, !first));
   if (first) {
@@ -146,6 +207,7 @@ async function loadBlocks(): Promise<number> {
     shownHeights.delete(Number(last.dataset.height));
     last.remove();
   }
+  renderPager(latestSize);
   return first ? 0 : added.length;
 }
 
@@ -208,8 +270,52 @@ async function loadValidators(): Promise<void> {
   set = next;
   $('validators-fingerprint').textContent = `${set.validators.length} validators of ${set.origin ?? 'any origin'}; SHA-256 fingerprint ${fp.match(/.{4}/g)!.join(' ')}.`;
   $<HTMLTableElement>('validators').tBodies[0]!.replaceChildren(
-    ...set.validators.map((v) => el('tr', {}, el('th', { text: v.name, attrs: { scope: 'row' } }), el('td', { text: v.key, className: 'hash' }), el('td', { text: String(v.weight), className: 'num' }))),
+    ...set.validators.map((v) =>
+      el(
+        'tr',
+        { attrs: { 'data-validator': v.name } },
+        el('th', { text: v.name, attrs: { scope: 'row' } }),
+        el('td', { text: v.key, className: 'hash' }),
+        el('td', { text: String(v.weight), className: 'num' }),
+        el('td', { text: '…', className: 'faults' }),
+      ),
+    ),
   );
+  faultsKey = undefined; // new rows: fill their fault cells again
+}
+
+// ---- validator faults ----
+
+let faultsKey: string | undefined;
+
+/** A validator's recent faults: how many, and the newest few, each linked to the block of its height. */
+function faultsCell(cell: HTMLTableCellElement, faults: readonly ApiFault[]): void {
+  cell.dataset.faults = String(faults.length);
+  if (faults.length === 0) {
+    cell.replaceChildren('none');
+    return;
+  }
+  const items = faults.slice(0, FAULTS_LISTED).map((f) =>
+    el(
+      'li',
+      { attrs: { 'data-height': String(f.height), title: f.detail } },
+      el('a', { text: `block ${f.height}`, attrs: { href: `/explorer?block=${f.height}` } }),
+      document.createTextNode(`: ${f.reason}, ${utc(f.time)}`),
+    ),
+  );
+  cell.replaceChildren(el('span', { text: `${faults.length} ${faults.length === 1 ? 'fault' : 'faults'}`, className: 'fault-count' }), el('ul', { className: 'fault-list' }, ...items));
+}
+
+/** The newest FAULTS_READ faults of all validators, counted and listed per validator row; rows change only when the faults do. */
+async function loadFaults(): Promise<void> {
+  const page = await getJson<{ items: ApiFault[] }>(`/v1/validators/faults?limit=${FAULTS_READ}`);
+  const key = page.items.map((f) => `${f.height}:${f.validator}:${f.reason}`).join(',');
+  if (key === faultsKey) return;
+  faultsKey = key;
+  for (const row of $<HTMLTableElement>('validators').tBodies[0]!.rows) {
+    const cell = row.cells[3];
+    if (cell) faultsCell(cell, page.items.filter((f) => f.validator === row.dataset.validator));
+  }
 }
 
 // ---- publications ----
@@ -272,10 +378,12 @@ async function refresh(initial: boolean): Promise<void> {
     if (initial) await loadValidators();
     const changed = await loadCheckpoint();
     const added = changed || initial ? await loadBlocks() : 0;
+    await loadFaults();
     await loadPublications();
     const at = new Date().toISOString().slice(11, 19);
     // Announce only news, so a screen reader is not interrupted every few seconds.
-    if (initial) status.textContent = `Showing the ledger at size ${latestSize}. Updates every ${REFRESH_MS / 1000} seconds.`;
+    if (initial && blockPage(latestSize).older) status.textContent = `Showing the blocks before height ${before}; the ledger's size is ${latestSize}.`;
+    else if (initial) status.textContent = `Showing the ledger at size ${latestSize}. Updates every ${REFRESH_MS / 1000} seconds.`;
     else if (added > 0) status.textContent = `${added} new block${added === 1 ? '' : 's'} at ${at} UTC; the ledger's size is now ${latestSize}.`;
   } catch (e) {
     status.textContent = `Could not refresh: ${e instanceof Error ? e.message : String(e)}. Retrying.`;

@@ -182,6 +182,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/validators/faults": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recorded validator faults, newest first
+         * @description The `validator.fault` events the coordinator recorded: a validator that timed out, was unreachable, refused, answered with a bad signature or equivocated in a round. Read from a global secondary index, so eventually consistent: a fault recorded a moment ago may be missing for a short while.
+         */
+        get: operations["listValidatorFaults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/publications": {
         parameters: {
             query?: never;
@@ -1023,6 +1043,26 @@ export interface components {
                 key: string;
                 weight: number;
             }[];
+        };
+        ValidatorFaultPage: {
+            items: components["schemas"]["ValidatorFault"][];
+            /** @description Opaque pagination cursor: the nextCursor of the previous page */
+            nextCursor?: string;
+        };
+        /** @description A recorded validator.fault event (docs/protocol.md 7.4, 7.5) */
+        ValidatorFault: {
+            /** @description The height of the round the validator did not sign */
+            height: number;
+            /** @description The validator name, as in the validator set */
+            validator: string;
+            /**
+             * @description What the coordinator saw (docs/protocol.md 7.4)
+             * @enum {string}
+             */
+            reason: "timeout" | "unreachable" | "refused" | "bad-signature" | "equivocation";
+            time: components["schemas"]["Timestamp"] & unknown;
+            /** @description The coordinator's explanation, e.g. the validator's refusal code and message */
+            detail: string;
         };
         PublicationPage: {
             items: components["schemas"]["Publication"][];
@@ -1912,6 +1952,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidatorSet"];
+                };
+            };
+            /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listValidatorFaults: {
+        parameters: {
+            query?: {
+                /** @description Only the faults of this validator (its name in the validator set) */
+                validator?: string;
+                /** @description Page size, 1..100 */
+                limit?: number;
+                /** @description Opaque pagination cursor: the nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of faults */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidatorFaultPage"];
+                };
+            };
+            /** @description Problem `validation-error` (types https://ledgerseal.dev/problems/<slug>) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem `internal-error` (types https://ledgerseal.dev/problems/<slug>) */
