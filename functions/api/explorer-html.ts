@@ -147,7 +147,7 @@ export async function renderExplorer(template: string, data: ExplorerData, query
     set.validators
       .map(
         (v) =>
-          `<tr data-validator="${esc(v.name)}"><th scope="row">${esc(v.name)}</th><td class="hash">${esc(v.key)}</td><td class="num">${v.weight}</td>` +
+          `<tr id="validator-${esc(v.name)}" data-validator="${esc(v.name)}"><th scope="row"><a href="/explorer#validator-${esc(encodeURIComponent(v.name))}">${esc(v.name)}</a></th><td class="hash">${esc(v.key)}</td><td class="num">${v.weight}</td>` +
           `${faultsCell(faults.items.filter((f) => f.validator === v.name))}</tr>`,
       )
       .join(''),
@@ -158,7 +158,7 @@ export async function renderExplorer(template: string, data: ExplorerData, query
     'publications',
     pubs.items.length === 0
       ? '<tr><td colspan="3">No publication yet.</td></tr>'
-      : pubs.items.map((p) => `<tr data-size="${p.size}"><th scope="row">${p.size}</th><td>${esc(utc(p.publishedAt))}</td><td class="code">${esc(p.code)}</td></tr>`).join(''),
+      : pubs.items.map((p) => `<tr id="publication-${p.size}" data-size="${p.size}"><th scope="row"><a href="/explorer#publication-${p.size}">${p.size}</a></th><td>${esc(utc(p.publishedAt))}</td><td class="code">${esc(p.code)}</td></tr>`).join(''),
   );
   if (block !== undefined) {
     const b = await store.getBlock(block);

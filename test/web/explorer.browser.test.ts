@@ -264,4 +264,47 @@ describe('the explorer in chromium', () => {
     loopbackOnly(requests);
     expect(errors).toEqual([]);
   });
+
+  it('gives every object a deep link: a validator, a publication, a consistency check', async () => {
+    // A publication (the first is made as soon as a settled block exists).
+    let pub: { size: number; code: string } | undefined;
+    for (let i = 0; i < 20 && !pub; i++) {
+      const r = await svc.runner.ledger.publish();
+      if ('publication' in r && r.publication) pub = r.publication;
+      else await finalize(1);
+    }
+    expect(pub).toBeDefined();
+    const html = await (await fetch(`${svc.url}/explorer`)).text();
+    expect(html).toContain(`<tr id="publication-${pub!.size}" data-size="${pub!.size}"><th scope="row"><a href="/explorer#publication-${pub!.size}">`);
+    expect(html).toContain('<tr id="validator-validator-2" data-validator="validator-2"><th scope="row"><a href="/explorer#validator-validator-2">');
+
+    // Each address shows its object as the target, with JavaScript and without.
+    for (const javaScriptEnabled of [false, true]) {
+      for (const id of [`publication-${pub!.size}`, 'validator-validator-2']) {
+        const context = await browser.newContext({ javaScriptEnabled });
+        const page = await context.newPage();
+        await page.goto(`${svc.url}/explorer#${id}`);
+        await page.locator(`#${id}:target`).waitFor(WAIT);
+        if (id.startsWith('publication')) expect(await page.textContent(`#${id}`)).toContain(pub!.code);
+        await context.close();
+      }
+    }
+
+    // A consistency check has its own address: it runs again when opened.
+    const { page, requests, errors } = await openExplorer();
+    await page.fill('#cons-from', '1');
+    await page.fill('#cons-to', String(pub!.size));
+    await page.click('#cons-check');
+    await page.locator('#consistency-result[data-ok="true"]').waitFor(WAIT);
+    const link = page.url();
+    expect(new URL(link).search).toBe(`?from=1&to=${pub!.size}`);
+    const again = await (await browser.newContext()).newPage();
+    await again.goto(link);
+    await again.locator('#consistency-result[data-ok="true"]').waitFor(WAIT);
+    expect(await again.inputValue('#cons-to')).toBe(String(pub!.size));
+    await again.screenshot({ path: join(ARTIFACTS, 'explorer-deep-links.png'), fullPage: true });
+    await again.context().close();
+    loopbackOnly(requests);
+    expect(errors).toEqual([]);
+  });
 });

@@ -268,13 +268,17 @@ async function loadValidators(): Promise<void> {
   const fp = bytesToHex(validatorSetHash(next));
   if (set && bytesToHex(validatorSetHash(set)) === fp) return;
   set = next;
+  const body = $<HTMLTableElement>('validators').tBodies[0]!;
+  // Rows the server rendered for this very set stay (a deep link's :target is the element, not its id).
+  const rendered = [...body.rows].map((r) => `${r.dataset.validator}=${r.cells[1]?.textContent ?? ''}`).join('\n');
+  if (rendered === set.validators.map((v) => `${v.name}=${v.key}`).join('\n')) return;
   $('validators-fingerprint').textContent = `${set.validators.length} validators of ${set.origin ?? 'any origin'}; SHA-256 fingerprint ${fp.match(/.{4}/g)!.join(' ')}.`;
-  $<HTMLTableElement>('validators').tBodies[0]!.replaceChildren(
+  body.replaceChildren(
     ...set.validators.map((v) =>
       el(
         'tr',
-        { attrs: { 'data-validator': v.name } },
-        el('th', { text: v.name, attrs: { scope: 'row' } }),
+        { attrs: { id: `validator-${v.name}`, 'data-validator': v.name } },
+        el('th', { attrs: { scope: 'row' } }, el('a', { text: v.name, attrs: { href: `/explorer#validator-${encodeURIComponent(v.name)}` } })),
         el('td', { text: v.key, className: 'hash' }),
         el('td', { text: String(v.weight), className: 'num' }),
         el('td', { text: '…', className: 'faults' }),
@@ -328,13 +332,18 @@ async function loadPublications(): Promise<void> {
   if (key === publicationsKey) return;
   publicationsKey = key;
   const body = $<HTMLTableElement>('publications').tBodies[0]!;
+  // The same publications as the rows already there (the server's): keep them, and a deep link's :target.
+  if (page.items.length > 0 && [...body.rows].map((r) => r.dataset.size ?? '').join(',') === key) return;
   if (page.items.length === 0) {
     body.replaceChildren(el('tr', {}, el('td', { text: 'No publication yet.', attrs: { colspan: '3' } })));
     return;
   }
   body.replaceChildren(
     ...page.items.map((p) =>
-      el('tr', { attrs: { 'data-size': String(p.size) } }, el('th', { text: String(p.size), attrs: { scope: 'row' } }), el('td', { text: utc(p.publishedAt) }), el('td', { text: p.code, className: 'code' })),
+      el(
+        'tr',
+        { attrs: { id: `publication-${p.size}`, 'data-size': String(p.size) } },
+        el('th', { attrs: { scope: 'row' } }, el('a', { text: String(p.size), attrs: { href: `/explorer#publication-${p.size}` } })), el('td', { text: utc(p.publishedAt) }), el('td', { text: p.code, className: 'code' })),
     ),
   );
 }
@@ -394,7 +403,8 @@ async function refresh(initial: boolean): Promise<void> {
 
 function start(): void {
   const wanted = requestedBlock();
-  void refresh(true).then(async () => {
+  const initial = refresh(true);
+  void initial.then(async () => {
     if (wanted === undefined) return;
     try {
       await showBlock(wanted);
@@ -419,20 +429,38 @@ function start(): void {
   });
 
   const result = $('consistency-result');
-  $<HTMLFormElement>('consistency-form').addEventListener('submit', (e) => {
-    e.preventDefault();
+  const fromInput = $<HTMLInputElement>('cons-from');
+  const toInput = $<HTMLInputElement>('cons-to');
+  const runCheck = (): void => {
     result.removeAttribute('data-ok');
     result.textContent = 'Checking…';
-    checkConsistency($<HTMLInputElement>('cons-from').value.trim(), $<HTMLInputElement>('cons-to').value.trim())
+    const from = fromInput.value.trim();
+    const to = toInput.value.trim();
+    checkConsistency(from, to)
       .then((r) => {
         result.dataset.ok = String(r.ok);
         result.textContent = r.message;
+        // The check's own address (/explorer?from=&to=), to share or bookmark; it runs again on load.
+        if (/^\d+$/.test(from) && /^\d+$/.test(to)) history.replaceState(null, '', `/explorer?from=${from}&to=${to}#consistency`);
       })
       .catch((err: unknown) => {
         result.dataset.ok = 'error';
         result.textContent = `The check could not run: ${err instanceof Error ? err.message : String(err)}`;
       });
+  };
+  $<HTMLFormElement>('consistency-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    runCheck();
   });
+  const params = new URLSearchParams(location.search);
+  const from = params.get('from');
+  const to = params.get('to');
+  if (from !== null && to !== null) {
+    fromInput.value = from;
+    toInput.value = to;
+    // Once the validator set is loaded (the first refresh), so the quorum can be checked.
+    void initial.then(runCheck);
+  }
 }
 
 start();
