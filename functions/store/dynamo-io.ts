@@ -46,6 +46,9 @@ const BATCH_WRITE_MAX = 25;
 const BATCH_GET_MAX = 100;
 const MAX_RETRIES = 10;
 const PARALLEL_CALLS = 8;
+/** Most items a filtered listing page evaluates (reads before the filter) in one request: 2,000 items, 1 to 8 MB. */
+export const FILTERED_PAGE_EVALUATED = 2_000;
+
 /** Requests outstanding per client, below the SDK's 50 sockets per client (NodeHttpHandler default). */
 export const MAX_IN_FLIGHT = 32;
 
@@ -199,20 +202,33 @@ export class TableIo {
    * One page for a public listing. Reads until it holds limit + 1 matches (or
    * the partition ends) so a cursor is returned only when another item exists;
    * the cursor is the key of the last returned item.
+   *
+   * With a FilterExpression, a page also stops once it has evaluated
+   * `evaluate` items (FILTERED_PAGE_EVALUATED by default): a filter that matches
+   * little (one validator's faults among another's thousands) must not read a
+   * whole partition in one request. The page then holds fewer items than
+   * `limit`, possibly none, and its cursor is the key of the last item read:
+   * a client pages on until no cursor comes back (docs/api.md, Pagination).
    */
   async queryPage(
     input: QueryInput,
-    opts: { limit: number; cursor?: string; keyNames: readonly string[]; partition: [string, string] },
+    opts: { limit: number; cursor?: string; keyNames: readonly string[]; partition: [string, string]; evaluate?: number },
   ): Promise<{ items: Item[]; cursor?: string }> {
     let start = opts.cursor === undefined ? undefined : decodeCursor(opts.cursor, opts.keyNames, opts.partition);
+    const filtered = input.FilterExpression !== undefined;
+    const budget = opts.evaluate ?? FILTERED_PAGE_EVALUATED;
+    let evaluated = 0;
     const items: Item[] = [];
     do {
       const want = opts.limit + 1 - items.length;
-      const page = await this.query({ ...input, Limit: input.FilterExpression ? Math.max(want, 100) : want }, start);
+      // Limit bounds the items a call evaluates, before the filter: the budget's remainder at most.
+      const limit = filtered ? Math.min(Math.max(want, 100), budget - evaluated) : want;
+      const page = await this.query({ ...input, Limit: limit }, start);
+      evaluated += limit;
       items.push(...page.items);
       start = page.last;
-    } while (start && items.length <= opts.limit);
-    if (items.length <= opts.limit) return { items };
+    } while (start && items.length <= opts.limit && (!filtered || evaluated < budget));
+    if (items.length <= opts.limit) return start && filtered ? { items, cursor: encodeCursor(start, opts.keyNames) } : { items };
     const kept = items.slice(0, opts.limit);
     return { items: kept, cursor: encodeCursor(kept[kept.length - 1]!, opts.keyNames) };
   }

@@ -11,7 +11,8 @@ import { BatchWriteItemCommand, PutItemCommand, QueryCommand, type DynamoDBClien
 import { afterAll, describe, expect, it } from 'vitest';
 import { itemBytes, type Item } from '../../functions/store/codec.ts';
 import { startDynalite } from '../../functions/store/dynalite.ts';
-import { clientGate, MAX_IN_FLIGHT } from '../../functions/store/dynamo-io.ts';
+import { clientGate, FILTERED_PAGE_EVALUATED, MAX_IN_FLIGHT, TableIo } from '../../functions/store/dynamo-io.ts';
+import { EVENTS_INDEX } from '../../functions/store/table-shape.ts';
 import { DynamoStore } from '../../functions/store/dynamo-store.ts';
 import { keys } from '../../functions/store/items.ts';
 import type { AnchorEntry, Batch, Block, LedgerEvent, PendingBatch, Proposal, RoundMember } from '../../functions/store/port.ts';
@@ -553,6 +554,42 @@ describe('events and publications', () => {
       } while (cursor);
       expect(mine).toEqual(faults.filter((f) => f.data.validator === 'validator-1').reverse());
       expect((await store.listEvents({ type: 'validator.fault', limit: 5, match: { field: 'validator', value: 'validator-9' } })).items).toEqual([]);
+    }));
+
+  it('bounds what one filtered page reads: a page stops after its budget of evaluated items, short or empty, with a cursor to go on', () =>
+    use(async (t) => {
+      const faults = Array.from({ length: 40 }, (_, h): LedgerEvent => ({
+        id: `validator.fault:${h}:v${h % 8 === 7 ? 1 : 2}:timeout`,
+        type: 'validator.fault',
+        time: at(h * 1000),
+        data: { validator: h % 8 === 7 ? 'v1' : 'v2', reason: 'timeout', height: h, detail: '' },
+      }));
+      await t.store.putEvents(faults);
+      const io = new TableIo(t.client, t.tableName, { read: 0, write: 0 });
+      const input = {
+        IndexName: EVENTS_INDEX,
+        KeyConditionExpression: 'gpk = :g',
+        ExpressionAttributeValues: { ':g': { S: keys.eventsPartition('validator.fault') }, ':m': { S: '"validator":"v1"' } },
+        FilterExpression: 'contains(#data, :m)',
+        ExpressionAttributeNames: { '#data': 'data' },
+      };
+      const sizes: number[] = [];
+      const found: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await io.queryPage(input, { limit: 10, evaluate: 6, keyNames: ['pk', 'sk', 'gpk', 'gsk'], partition: ['gpk', keys.eventsPartition('validator.fault')], ...(cursor !== undefined && { cursor }) });
+        sizes.push(page.items.length);
+        found.push(...page.items.map((it) => it.pk!.S!));
+        cursor = page.cursor;
+      } while (cursor);
+      // 40 items, 6 evaluated per page: 7 pages, most of them empty, and every match once, in order.
+      expect(sizes).toHaveLength(7);
+      expect(sizes.filter((n) => n === 0).length).toBeGreaterThanOrEqual(2);
+      expect(found).toEqual(faults.filter((f) => f.data.validator === 'v1').map((f) => `EVENT#${f.id}`));
+      // Unfiltered pages are not bounded that way: one page of 10.
+      const plain = await io.queryPage({ ...input, FilterExpression: undefined, ExpressionAttributeNames: undefined, ExpressionAttributeValues: { ':g': input.ExpressionAttributeValues[':g'] } }, { limit: 10, evaluate: 6, keyNames: ['pk', 'sk', 'gpk', 'gsk'], partition: ['gpk', keys.eventsPartition('validator.fault')] });
+      expect(plain.items).toHaveLength(10);
+      expect(FILTERED_PAGE_EVALUATED).toBe(2_000);
     }));
 
   it('writes derived events (pure functions of a block) in BatchWriteItem calls of 25, after their outbox markers; a repeat stores the same items', () =>
