@@ -315,6 +315,13 @@ describe('the verify page in chromium', () => {
     await fill(page, { proof, record: { ...RECORD, owner: 'Mallory' }, mask: maskHex });
     await page.locator('#verdict[data-ok="false"]').waitFor(WAIT);
     expect(serious(await audit())).toEqual([]);
+    // The pinned publications opened, and a proof extended (its status, the save link, the publication trust).
+    await page.click('#pinned-publications summary');
+    await fill(page, { proof, record: RECORD, mask: maskHex });
+    await page.click('#extend');
+    await page.locator('#extended-download:not([hidden])').waitFor(WAIT);
+    await page.locator('#verdict[data-ok="true"]').waitFor(WAIT);
+    expect(serious(await audit())).toEqual([]);
   });
 
   it('fits a phone screen: no horizontal scrolling at 360 px, before and after a verification', async () => {
