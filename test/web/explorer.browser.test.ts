@@ -235,6 +235,18 @@ describe('the explorer in chromium', () => {
     }
   });
 
+  it('fits a phone screen: no horizontal page scrolling at 360 px (wide tables scroll in their own region)', async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    await page.goto(`${svc.url}/explorer?block=0`);
+    await page.locator('#blocks tbody tr').first().waitFor(WAIT);
+    await page.locator('#block-facts').waitFor(WAIT);
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'explorer-phone.png'), fullPage: true });
+    await context.close();
+  });
+
   it('has no serious or critical axe-core accessibility violation', async () => {
     // axe is injected for the audit only: this context bypasses the page's CSP, the others keep it.
     const page = await (await browser.newContext({ bypassCSP: true })).newPage();
