@@ -53,11 +53,38 @@ function redocStandalone(): Plugin {
   };
 }
 
+/**
+ * web/dist/sw.js, the verify page's service worker, from web/sw/sw.template.js:
+ * the files it keeps are `/` and every /assets/ file that index.html loads
+ * (scripts, module preloads, styles), read from the built index.html; its
+ * cache is named after a hash of them, so a new build replaces the old copy.
+ */
+function verifyPageServiceWorker(): Plugin {
+  return {
+    name: 'ledgerseal-verify-service-worker',
+    apply: 'build',
+    enforce: 'post',
+    generateBundle(_options, bundle) {
+      const html = bundle['index.html'];
+      if (!html || html.type !== 'asset') throw new Error('the build has no index.html to write the service worker for');
+      const assets = [...new Set([...String(html.source).matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!))].sort();
+      if (assets.length === 0) throw new Error('index.html loads no /assets/ file: the service worker would keep nothing');
+      for (const a of assets) if (!bundle[a.slice(1)]) throw new Error(`index.html loads ${a}, which the build did not write`);
+      const files = ['/', ...assets];
+      const cache = `ledgerseal-verify-${createHash('sha256').update(files.join('\n')).digest('hex').slice(0, 12)}`;
+      const template = readFileSync(join(root, 'sw/sw.template.js'), 'utf8');
+      const source = template.replace("'__CACHE__'", JSON.stringify(cache)).replace('__FILES__', JSON.stringify(files));
+      if (source.includes('__CACHE__') || source.includes('__FILES__')) throw new Error('sw.template.js: a placeholder was left unfilled');
+      this.emitFile({ type: 'asset', fileName: 'sw.js', source });
+    },
+  };
+}
+
 export default defineConfig({
   root,
   base: '/',
   logLevel: 'warn',
-  plugins: [redocStandalone()],
+  plugins: [redocStandalone(), verifyPageServiceWorker()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -2,8 +2,9 @@
  * The web front (issue 10): the verify page at `/`, the ledger explorer at
  * `/explorer` (web/explorer.html; a block's detail at `/explorer?block=<height>`,
  * older blocks at `/explorer?before=<height>`),
- * the API reference at `/docs` (Redoc rendering /openapi.json) and their hashed
- * assets at `/assets/*`, as Vite builds them into web/dist (`npm run build:web`).
+ * the API reference at `/docs` (Redoc rendering /openapi.json), their hashed
+ * assets at `/assets/*` and the verify page's service worker at `/sw.js`, as
+ * Vite builds them into web/dist (`npm run build:web`).
  *
  * The app stays platform-free: it never touches a file system. The platform
  * passes a `WebFiles` reader (the local runner reads web/dist from disk,
@@ -187,6 +188,14 @@ export function registerWebRoutes(app: OpenAPIHono<AppEnv>, files: WebFiles, led
   };
   app.get('/docs', docs);
   app.get('/docs/', docs);
+
+  // The verify page's service worker (web/sw/sw.template.js): at the root, so that its scope covers `/`;
+  // revalidated on every load, so a new build's worker replaces the old one at the next visit.
+  app.get('/sw.js', async (c) => {
+    const body = await files('sw.js');
+    if (!body) throw new ApiError('not-found', `no resource at ${c.req.path}`);
+    return send(c, body, 'sw.js', { cacheControl: 'no-cache' });
+  });
 
   // Asset names carry a hash of their content: the gzip of one is the gzip of that name, for the life of the process.
   const gzipped = new Map<string, Promise<Uint8Array>>();

@@ -296,6 +296,45 @@ describe('the verify page in chromium', () => {
     await page.context().setOffline(false);
   });
 
+  it('opens again with no network after a first visit (its service worker), and verifies with what it pinned', async () => {
+    // A service of its own, stopped halfway: after that, nothing answers on its address.
+    const own = await startService();
+    const ownMask = blindingMask(hexToBytes(own.blindingKeyHex), RECORD_KEY, 0);
+    const post = await fetch(`${own.url}/v1/anchors`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${own.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ anchors: [{ hash: bytesToHex(anchorOf(hashRecord(RECORD), ownMask)), recordKey: RECORD_KEY }] }),
+    });
+    const id = ((await post.json()) as { anchors: { id: string }[] }).anchors[0]!.id;
+    let ownProof: unknown;
+    for (let i = 0; i < 100 && ownProof === undefined; i++) {
+      const a = (await (await fetch(`${own.url}/v1/anchors/${id}`, { headers: { authorization: `Bearer ${own.apiKey}` } })).json()) as { status: string; proof?: unknown };
+      if (a.status === 'confirmed') ownProof = a.proof;
+      else await own.runner.runRound();
+    }
+    expect(ownProof).toBeDefined();
+    const sw = await fetch(`${own.url}/sw.js`);
+    expect([sw.status, sw.headers.get('content-type'), sw.headers.get('cache-control')]).toEqual([200, 'text/javascript; charset=utf-8', 'no-cache']);
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${own.url}/`);
+    await pinned(page);
+    // The worker is installed (its files kept) and controls the page.
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, WAIT);
+    await own.close();
+
+    const reopened = await page.reload();
+    expect(reopened!.fromServiceWorker()).toBe(true);
+    await page.locator('#service-set', { hasText: 'The service could not be reached; the pinned set is used.' }).waitFor(WAIT);
+    await fill(page, { proof: ownProof, record: RECORD, mask: bytesToHex(ownMask) });
+    await page.locator('#verdict[data-ok="true"]').waitFor(WAIT);
+    expect(await statuses(page)).toEqual({ ...ALL_PASS, quorum: 'pass' });
+    await page.screenshot({ path: join(ARTIFACTS, 'reopened-offline.png'), fullPage: true });
+    await context.close();
+  });
+
   it('has no serious or critical axe-core accessibility violation, before and after a verification', async () => {
     // axe is injected as a script for the audit only: that context bypasses the page's CSP, the others keep it.
     const page = await (await browser.newContext({ bypassCSP: true })).newPage();

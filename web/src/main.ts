@@ -324,3 +324,6 @@ $('extend').addEventListener('click', async () => {
 showBlindingFields();
 showTrustFields();
 void loadTrust();
+// Keeps this page (not the API) so that it opens again without a network (web/sw/sw.template.js).
+// Browsers allow it on HTTPS and loopback only; elsewhere the page works as before, online.
+if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => undefined);
