@@ -34,7 +34,7 @@ export async function run(): Promise<void> {
   execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts'], { cwd: ROOT, stdio: 'ignore' });
   const dist = join(ROOT, 'web/dist');
   // The verify page's files only: the explorer's (explorer-*) and the API reference's (docs.html, its init module, Redoc's bundle) are other pages.
-  const files = ['index.html', ...readdirSync(join(dist, 'assets')).filter((f) => !/^(explorer|docs|redoc\.standalone)-/.test(f)).map((f) => `assets/${f}`)];
+  const files = ['index.html', 'sw.js', ...readdirSync(join(dist, 'assets')).filter((f) => !/^(explorer|docs|redoc\.standalone)-/.test(f)).map((f) => `assets/${f}`)];
   const sizes = files.map((f) => {
     const bytes = readFileSync(join(dist, f));
     return [f.replace(/-[\w-]{8}\./, '-<hash>.'), bytes.length, gzipSync(bytes, { level: 9 }).length] as const;
