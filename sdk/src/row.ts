@@ -11,7 +11,7 @@
 import { sha256 } from '#sha256';
 import { utf8 } from './encoding.ts';
 import { fail } from './errors.ts';
-import { canonicalJson } from './jcs.ts';
+import { canonicalJson, parseJsonStrict } from './jcs.ts';
 
 /** The version of the row canonicalization; receipts name it. */
 export const ROW_FORMAT = 'ledgerseal-row/v1';
@@ -314,7 +314,9 @@ function bytes(text: string): string {
 function json(text: string): string {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // I-JSON: PostgreSQL's json type keeps duplicate member names, and JSON.parse would keep the
+    // last: a change to an earlier one would hash alike. Such a value is refused.
+    value = parseJsonStrict(text);
   } catch (e) {
     invalid('json', text, (e as Error).message);
   }

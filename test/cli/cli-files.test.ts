@@ -126,6 +126,13 @@ describe('ledgerseal on a CSV file', () => {
     const bad = await cli(['verify', tampered, proofFile, '--validators', setFile], {});
     expect(bad.code).toBe(4);
     expect(bad.stdout).toMatch(/check "anchor"/);
+    // The same record with its owner written twice, the first one changed: refused as ambiguous, not verified.
+    const ambiguous = join(dir, 'r5-ambiguous.json');
+    const text = JSON.stringify(record);
+    writeFileSync(ambiguous, text.replace('"owner":', '"owner":"Mallory","owner":'));
+    const dup = await cli(['verify', ambiguous, proofFile, '--validators', setFile], {});
+    expect(dup.code).toBe(2);
+    expect(dup.stderr).toMatch(/not usable JSON: duplicate member name "owner" in the object at \$\.row /);
     // A set whose keys did not sign: quorum fails, exit 5.
     const stranger = generateCosignerKey('stranger');
     // Validator sets list their validators sorted by name.

@@ -74,6 +74,9 @@ describe('canonicalValue: the vectors of docs/rows.md', () => {
     expectSdkError(() => canonicalValue('float', '1e400'), 'INVALID_ARGUMENT', /out of the range of an IEEE-754 double/);
     expectSdkError(() => canonicalValue('json', '{a:1}'), 'INVALID_ARGUMENT', /^not a valid json value: "\{a:1\}" \(/);
     expectSdkError(() => canonicalValue('json', '"\\ud800"'), 'INVALID_ARGUMENT', /lone surrogate/);
+    // PostgreSQL's json type keeps a member name twice; canonicalizing would keep the last and hide a change to the first.
+    expectSdkError(() => canonicalValue('json', '{"a":1,"a":2}'), 'INVALID_ARGUMENT', /duplicate member name "a" in the object at \$ /);
+    expect(canonicalValue('json', '[{"a":1},{"a":2}]')).toBe('[{"a":1},{"a":2}]'); // the same name in two objects is fine
     expectSdkError(() => canonicalValue('integer', 'x'.repeat(100)), 'INVALID_ARGUMENT', /"x{61}\.\.\."/);
     expectSdkError(() => canonicalValue('nope' as ColumnKind, '1'), 'INVALID_ARGUMENT', 'unknown column kind "nope"');
     expectSdkError(() => canonicalValue('constructor' as ColumnKind, '1'), 'INVALID_ARGUMENT', /unknown column kind/);

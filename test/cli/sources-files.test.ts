@@ -204,6 +204,10 @@ describe('NDJSON', () => {
     };
     await bad('{"a":1}\n\n{"a":\n', /f\d+\.ndjson: line 3: not JSON/);
     await bad('{"a":1}\n[1]\n', /line 2: expected a JSON object, got an array/);
+    // A member name twice (JSON.parse would keep the last): refused, at the top level, nested, or spelled with an escape.
+    await bad('{"a":1}\n{"a":1,"a":2}\n', /line 2: duplicate member name "a" in the object at \$ \(I-JSON/);
+    await bad('{"a":{"x":1,"y":{"z":1,"z":1}}}\n', /line 1: duplicate member name "z" in the object at \$\.a\.y /);
+    await bad('{"a":1,"\\u0061":2}\n', /line 1: duplicate member name "a"/);
     await bad('{"a":1}\nnull\n', /line 2: expected a JSON object, got null/);
     await bad('{"a":1}\n"a"\n', /line 2: expected a JSON object, got string/);
     await bad('{"a":1,"b":2}\n{"a":1}\n', /line 2: the keys differ from the first object's; missing "b"$/);

@@ -62,7 +62,7 @@ const ROWS: { zone: string; values: unknown[]; expected: (string | null)[] }[] =
     zone: '+05:30',
     values: [1, -128, 0, 1, 0, '9223372036854775807', '18446744073709551615', '1234.50', 0.1, 0.1, '2024-02-29', '-10:00:00.5',
       '2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.5', 'varchar', 'ab', 'a\tb\nc\\d é e\u0301 😀', Buffer.from([0, 0xff, 0x10]),
-      Buffer.from([0]), '{"b": 1.50, "a": [1, 2], "a": 3}', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'],
+      Buffer.from([0]), '{"b": 1.50, "a": 3}', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'],
     expected: ['1', '-128', 'false', 'true', '0', '9223372036854775807', '18446744073709551615', '1234.5', '0.1', '0.1', '2024-02-29',
       '-10:00:00.500000', '2024-01-02T03:04:05.123456', '2024-01-01T21:34:05.500000Z', 'varchar', 'ab', 'a\tb\nc\\d é e\u0301 😀', '00ff10',
       '00', '{"a":3,"b":1.5}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'],
@@ -159,6 +159,16 @@ describe('MariaDB: every kind', () => {
     await expect(all(streamMysql(db.conn, 'SELECT id FROM every_type', [...wrong, ...wrong]))).rejects.toThrow(/returns 1 fields but 2 columns/);
     await expect(all(streamMysql(db.conn, 'SELECT nope FROM every_type', wrong))).rejects.toThrow(/Unknown column 'nope'/);
     expect((await db.conn.query('SELECT 2 AS two'))[0]).toEqual([{ two: 2 }]);
+  });
+
+  it("refuses a JSON value with a member name twice (MariaDB's JSON keeps the text as written)", async () => {
+    await db.conn.query('CREATE TABLE dup_json (id int PRIMARY KEY, j JSON)');
+    await db.conn.query(`INSERT INTO dup_json VALUES (1, '{"a": 1}'), (2, '{"a": [1, 2], "a": 3}')`);
+    const { columns } = await describeMysqlTable(db.conn, 'dup_json');
+    await expect(all(streamMysql(db.conn, 'SELECT * FROM dup_json ORDER BY id', columns))).rejects.toThrow(
+      /^row 2, column "j" \(.*\): not a valid json value: .* \(duplicate member name "a" in the object at \$ /,
+    );
+    expect((await db.conn.query('SELECT 3 AS three'))[0]).toEqual([{ three: 3 }]);
   });
 });
 

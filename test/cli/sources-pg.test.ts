@@ -52,7 +52,7 @@ const ROWS: { values: string; expected: (string | null)[] }[] = [
   {
     values: `1, -32768, 0, 9223372036854775807, 1234.50, 1.5E+3, 0.1, 0.1, true, '2024-02-29', '24:00:00', '2024-01-02 03:04:05',
       '2024-01-02 03:04:05.12345', '2024-06-30 23:30:00-08', E'a\\tb\\nc\\\\d\\re', 'varchar', 'ab', '12', 'happy',
-      '\\x00ff10', '{"b": 1.50, "a": [1, 2], "a": 3}', '{"b": 1.50, "a": [1e2, null]}', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11',
+      '\\x00ff10', '{"b": 1.50, "a": 3}', '{"b": 1.50, "a": [1e2, null]}', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11',
       '1 day 02:03:04', '{1,2,NULL}'`,
     expected: ['1', '-32768', '0', '9223372036854775807', '1234.5', '1500', '0.1', '0.1', 'true', '2024-02-29', '24:00:00.000000',
       '2024-01-02T03:04:05.000000', '2024-01-02T03:04:05.123000', '2024-07-01T07:30:00.000000Z', 'a\tb\nc\\d\re', 'varchar', 'ab', '12',
@@ -106,6 +106,15 @@ describe('PostgreSQL: every kind', () => {
     const { columns } = await describePgTable(db.client, 'every_type');
     const rows = await all(streamPg(db.client, 'SELECT * FROM every_type ORDER BY id', columns));
     expect(rows).toEqual(ROWS.map((r) => r.expected));
+  });
+
+  it('refuses a json value with a member name twice (the json type keeps it; jsonb keeps one value)', async () => {
+    await db.client.query(`CREATE TABLE dup_json (id integer PRIMARY KEY, j json, jb jsonb)`);
+    await db.client.query(`INSERT INTO dup_json VALUES (1, '{"a": 1}', '{"a": 1, "a": 2}'), (2, '{"a": [1, 2], "a": 3}', '{}')`);
+    const { columns } = await describePgTable(db.client, 'dup_json');
+    const jsonbOnly = columns.filter((c) => c.name !== 'j');
+    expect(await all(streamPg(db.client, 'SELECT id, jb FROM dup_json ORDER BY id', jsonbOnly))).toEqual([['1', '{"a":2}'], ['2', '{}']]);
+    await expect(all(streamPg(db.client, 'SELECT * FROM dup_json ORDER BY id', columns))).rejects.toThrow(/duplicate member name "a" in the object at \$/);
   });
 
   it('a query: its columns (a domain arrives as its base type), extra fields passed through raw', async () => {

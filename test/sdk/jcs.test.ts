@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, utf8 } from '../../sdk/src/encoding.ts';
-import { canonicalJson } from '../../sdk/src/jcs.ts';
+import { canonicalJson, parseJsonStrict } from '../../sdk/src/jcs.ts';
 import { expectSdkError as expectCode } from '../helpers/sdk-errors.ts';
 
 interface Rfc8785Vectors {
@@ -236,3 +236,33 @@ describe('properties', () => {
     );
   });
 });
+
+describe('parseJsonStrict (I-JSON, RFC 7493: no member name twice)', () => {
+  it('parses what JSON.parse parses, the same', () => {
+    for (const t of ['1', '"a"', 'null', '[]', '{}', ' { "a" : [ {"a":1}, {"a":2} ], "b" : {"a": "a:"} } ', '{"k\\"":1,"k":2}', '{"a":"{\\"a\\":1,\\"a\\":2}"}']) {
+      expect(parseJsonStrict(t)).toEqual(JSON.parse(t));
+    }
+  });
+
+  it('refuses a member name twice in one object, wherever it is, however it is escaped', () => {
+    expectCode(() => parseJsonStrict('{"a":1,"a":1}'), 'INVALID_JSON', 'duplicate member name "a" in the object at $ (I-JSON, RFC 7493 2.3)');
+    expectCode(() => parseJsonStrict('{"x":[{"b":1},{"c":{"d":1,"d":2}}]}'), 'INVALID_JSON', /"d" in the object at \$\.x\[\]\.c /);
+    expectCode(() => parseJsonStrict('{"\\u00e9":1,"\u00e9":2}'), 'INVALID_JSON', /duplicate member name "\u00e9"/);
+    expectCode(() => parseJsonStrict('{"a":1,'), 'INVALID_JSON', /^not JSON: /);
+  });
+
+  it('agrees with a reference on random JSON: a text is refused exactly when one of its objects repeats a name', () => {
+    // Objects written by hand from entries, so that names may repeat; the reference counts names per object.
+    const entries = fc.array(fc.tuple(fc.constantFrom('a', 'b', 'é', 'a\\"'), fc.integer()), { maxLength: 4 });
+    const obj = fc.array(entries, { minLength: 1, maxLength: 3 });
+    fc.assert(
+      fc.property(obj, (objs) => {
+        const text = `[${objs.map((es) => `{${es.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`).join(',')}]`;
+        const repeats = objs.some((es) => new Set(es.map(([k]) => k)).size !== es.length);
+        if (repeats) expect(() => parseJsonStrict(text)).toThrow(/duplicate member name/);
+        else expect(parseJsonStrict(text)).toEqual(JSON.parse(text));
+      }),
+    );
+  });
+});
+

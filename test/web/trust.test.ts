@@ -21,7 +21,7 @@ import {
   type ValidatorSet,
 } from '../../sdk/src/index.ts';
 import { extendToLatestPublication } from '../../web/src/extend.ts';
-import { InputError } from '../../web/src/inputs.ts';
+import { InputError, verifyInputs } from '../../web/src/inputs.ts';
 import { acceptSet, parsePins, reconcile, type ServedPublication, setFingerprint } from '../../web/src/trust.ts';
 
 const ORIGIN = 'ledgerseal.test/pins';
@@ -210,5 +210,15 @@ describe('extending a proof to the latest pinned publication (web/src/extend.ts)
     };
     await expect(extendToLatestPublication(JSON.stringify(proofAt(4)), pins, forged)).rejects.toThrow(/does not reach the pinned publication/);
     await fail(extendToLatestPublication('{"format":"ledgerseal-proof/v1"}', pins, honestExtension));
+  });
+});
+
+describe('the verify page refuses an ambiguous record (web/src/inputs.ts)', () => {
+  it('a record JSON with a member name twice is refused before any check, in words', () => {
+    const input = (text: string) => ({ proofText: '{}', record: { kind: 'json' as const, text }, blinding: { kind: 'mask' as const, hex: '00'.repeat(32) }, trust: { kind: 'validators' as const, set } });
+    expect(() => verifyInputs(input('{"owner":"Ada","owner":"Mallory"}'))).toThrow(
+      new InputError('The record is ambiguous: it has a duplicate member name "owner" in the object at $. Programs disagree on which value such a record holds, so it cannot be checked.'),
+    );
+    expect(() => verifyInputs(input('{"owner":'))).toThrow(/^The record is not valid JSON \(/);
   });
 });

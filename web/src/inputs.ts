@@ -15,6 +15,7 @@ import {
   blindingMask,
   decodePublicationCode,
   hexToBytes,
+  parseJsonStrict,
   parseValidatorSet,
   verifyProof,
   type ProofResult,
@@ -53,6 +54,20 @@ function parseJson(text: string, what: string): unknown {
     return JSON.parse(text);
   } catch (e) {
     throw new InputError(`The ${what} is not valid JSON (${e instanceof Error ? e.message : String(e)}).`);
+  }
+}
+
+/** The record's JSON: I-JSON, so a record with a member name twice is refused, not read as its last value (parseJsonStrict). */
+function parseRecordJson(text: string): unknown {
+  try {
+    return parseJsonStrict(text);
+  } catch (e) {
+    const m = e instanceof Error ? e.message : String(e);
+    throw new InputError(
+      m.startsWith('duplicate member name')
+        ? `The record is ambiguous: it has a ${m.replace(' (I-JSON, RFC 7493 2.3)', '')}. Programs disagree on which value such a record holds, so it cannot be checked.`
+        : `The record is not valid JSON (${m.replace(/^not JSON: /, '')}).`,
+    );
   }
 }
 
@@ -117,7 +132,7 @@ export function verifyInputs(input: VerifyInput): Verification {
   let record: unknown;
   let recordGiven = false;
   if (input.record.kind === 'json' && input.record.text.trim() !== '') {
-    const value = parseJson(input.record.text, 'record');
+    const value = parseRecordJson(input.record.text);
     if (isObject(value) && value.format === 'ledgerseal-row-record/v1') {
       // The CLI's record file: the row (null once deleted) and its mask.
       record = value.deleted === true ? null : value.row;

@@ -9,6 +9,7 @@ import {
   checkProofConsistency,
   type ColumnKind,
   hexToBytes,
+  parseJsonStrict,
   parseValidatorSet,
   type ProofResult,
   type ValidatorSet,
@@ -347,9 +348,9 @@ function readJson(path: string, what: string): unknown {
     usage(`cannot read the ${what} ${path}: ${errorText(e)}`);
   }
   try {
-    return JSON.parse(text);
-  } catch {
-    usage(`the ${what} ${path} is not JSON`);
+    return parseJsonStrict(text); // I-JSON: a member name twice is refused, not read as its last value
+  } catch (e) {
+    usage(`the ${what} ${path} is not usable JSON: ${errorText(e)}`);
   }
 }
 

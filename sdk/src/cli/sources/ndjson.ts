@@ -7,7 +7,7 @@
  * booleans, an object or array is canonical JSON.
  */
 import { LedgersealError } from '../../errors.ts';
-import { canonicalJson } from '../../jcs.ts';
+import { canonicalJson, parseJsonStrict } from '../../jcs.ts';
 import { canonicalValue, type ColumnKind } from '../../row.ts';
 import { checkTypes } from './csv.ts';
 import { positiveInt, valueError } from './convert.ts';
@@ -75,9 +75,10 @@ export async function openNdjson(path: string, opts: OpenNdjsonOptions = {}): Pr
   const onLine = (text: string, lineNo: number): void => {
     let obj: unknown;
     try {
-      obj = JSON.parse(text);
+      // I-JSON: a line with a duplicate member name is refused (JSON.parse would keep its last value).
+      obj = parseJsonStrict(text);
     } catch (e) {
-      throw new Error(`${path}: line ${lineNo}: not JSON (${(e as Error).message})`);
+      throw new Error(`${path}: line ${lineNo}: ${(e as Error).message}`);
     }
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
       throw new Error(`${path}: line ${lineNo}: expected a JSON object, got ${obj === null ? 'null' : Array.isArray(obj) ? 'an array' : typeof obj}`);
