@@ -82,51 +82,87 @@ export function parseJsonStrict(text: string): unknown {
   } catch (e) {
     fail('INVALID_JSON', `not JSON: ${(e as Error).message}`, e);
   }
-  // The text is valid JSON from here: one pass over it, tracking the member names of each open object.
-  if (text.indexOf('{') >= 0) checkMemberNames(text);
+  if (text.indexOf('{') < 0) return value; // no object, no member name
+  // Fast check, for text without escapes (each string in the value is then written as is in the text):
+  // every colon of the text separates a member or is inside a string. JSON.parse drops all but one of
+  // a repeated member, so the text has more colons than the value accounts for exactly when one repeats.
+  if (text.indexOf('\\') < 0 && colons(text) === colonsOf(value)) return value;
+  // The exact check, which also says where: one pass over the text, tracking each open object's member names.
+  checkMemberNames(text);
   return value;
 }
 
+function colons(s: string): number {
+  let count = 0;
+  for (let i = s.indexOf(':'); i >= 0; i = s.indexOf(':', i + 1)) count++;
+  return count;
+}
+
+/** The colons a text of `value` without escapes holds: one per member, and those inside names and strings. */
+function colonsOf(value: unknown): number {
+  if (typeof value === 'string') return colons(value);
+  if (typeof value !== 'object' || value === null) return 0;
+  let count = 0;
+  if (Array.isArray(value)) {
+    for (const v of value) count += colonsOf(v);
+    return count;
+  }
+  for (const k of Object.keys(value)) count += 1 + colons(k) + colonsOf((value as Record<string, unknown>)[k]);
+  return count;
+}
+
 function checkMemberNames(text: string): void {
-  // One entry per open container: the member names seen so far (objects) or null (arrays), with its path.
-  const names: (Set<string> | null)[] = [];
-  const paths: string[] = [];
+  // One entry per open container: the member names seen so far (objects) or null (arrays), and how it
+  // was reached (its member name, or null in an array) for the error's path, built only on an error.
+  // A few names are kept in an array (includes() on a few strings is cheaper: NDJSON reads millions of
+  // lines), more in a Set (an object of thousands of members stays linear).
+  const names: (string[] | Set<string> | null)[] = [];
+  const via: (string | null)[] = [];
   let lastName = '';
   const n = text.length;
+  const anyEscape = text.indexOf('\\') >= 0;
+  const duplicate = (name: string): never => {
+    const path = via.slice(1).map((k) => (k === null ? '[]' : `.${k}`)).join('');
+    return fail('INVALID_JSON', `duplicate member name ${JSON.stringify(name)} in the object at $${path} (I-JSON, RFC 7493 2.3)`);
+  };
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
       const start = i;
-      let escaped = false;
-      for (i++; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c /* \ */) {
-          escaped = true;
-          i++;
-        } else if (d === 0x22) break;
+      // The closing quote: the next one not escaped (preceded by an even number of backslashes).
+      let end = text.indexOf('"', i + 1);
+      for (;;) {
+        let b = end - 1;
+        while (text.charCodeAt(b) === 0x5c /* \ */) b--;
+        if ((end - 1 - b) % 2 === 0) break;
+        end = text.indexOf('"', end + 1);
       }
+      i = end;
       // A string is a member name when the next non-space character is a colon.
-      let j = i + 1;
-      while (j < n && (text.charCodeAt(j) === 0x20 || text.charCodeAt(j) === 0x09 || text.charCodeAt(j) === 0x0a || text.charCodeAt(j) === 0x0d)) j++;
-      if (text.charCodeAt(j) !== 0x3a /* : */) continue;
-      const raw = text.slice(start + 1, i);
-      const name = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : raw;
+      let j = end + 1;
+      let d = text.charCodeAt(j);
+      while (d === 0x20 || d === 0x09 || d === 0x0a || d === 0x0d) d = text.charCodeAt(++j);
+      if (d !== 0x3a /* : */) continue;
+      let name = text.slice(start + 1, end);
+      if (anyEscape && name.indexOf('\\') >= 0) name = JSON.parse(text.slice(start, end + 1)) as string;
       const seen = names[names.length - 1];
-      if (seen) {
-        if (seen.has(name)) fail('INVALID_JSON', `duplicate member name ${JSON.stringify(name)} in the object at ${paths[paths.length - 1]} (I-JSON, RFC 7493 2.3)`);
+      if (Array.isArray(seen)) {
+        if (seen.includes(name)) duplicate(name);
+        seen.push(name);
+        if (seen.length > 32) names[names.length - 1] = new Set(seen);
+      } else if (seen) {
+        if (seen.has(name)) duplicate(name);
         seen.add(name);
       }
       lastName = name;
       i = j;
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      const parent = paths.length === 0 ? '$' : paths[paths.length - 1]!;
       const inObject = names.length > 0 && names[names.length - 1] !== null;
-      const path = names.length === 0 ? '$' : inObject ? `${parent}.${lastName}` : `${parent}[]`;
-      names.push(c === 0x7b ? new Set<string>() : null);
-      paths.push(path);
+      via.push(inObject ? lastName : null);
+      names.push(c === 0x7b ? [] : null);
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       names.pop();
-      paths.pop();
+      via.pop();
     }
   }
 }

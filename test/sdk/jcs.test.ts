@@ -253,7 +253,9 @@ describe('parseJsonStrict (I-JSON, RFC 7493: no member name twice)', () => {
 
   it('agrees with a reference on random JSON: a text is refused exactly when one of its objects repeats a name', () => {
     // Objects written by hand from entries, so that names may repeat; the reference counts names per object.
-    const entries = fc.array(fc.tuple(fc.constantFrom('a', 'b', 'é', 'a\\"'), fc.integer()), { maxLength: 4 });
+    // Names and values with colons and escapes, so both the colon count and the exact scan are exercised.
+    const value = fc.oneof(fc.integer().map(String), fc.constantFrom('"p:q"', '":"', '"\\u003a"', '[{"k:":1}]', '{}'));
+    const entries = fc.array(fc.tuple(fc.constantFrom('a', 'b', 'é', 'a\\"', 'x:y', ':'), value), { maxLength: 4 });
     const obj = fc.array(entries, { minLength: 1, maxLength: 3 });
     fc.assert(
       fc.property(obj, (objs) => {
