@@ -1,10 +1,11 @@
 /**
  * Throughput of the row readers (docs/rows.md): streamPg (COPY text decoding +
- * canonicalization) and openCsv (parsing + canonicalization), optionally with
+ * canonicalization), openCsv and openNdjson (parsing + canonicalization; NDJSON
+ * lines are read as I-JSON, parseJsonStrict), optionally with
  * the row encoding and digest the CLI adds. Needs the PostgreSQL of the
  * machine (127.0.0.1:5432, user postgres, database test).
  *
- *   node --import tsx bench/rows-stream.ts [rows=1000000] [pg|csv|encode ...]
+ *   node --import tsx bench/rows-stream.ts [rows=1000000] [pg|csv|ndjson|encode ...]
  *
  * Each case runs once on a fresh table; name cases to run only those.
  */
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openCsv } from '../sdk/src/cli/sources/csv.ts';
+import { openNdjson } from '../sdk/src/cli/sources/ndjson.ts';
 import { describePgTable, preparePgSession, streamPg } from '../sdk/src/cli/sources/postgres.ts';
 import { rowEncoder } from '../sdk/src/row.ts';
 
@@ -78,6 +80,21 @@ try {
     for await (const batch of rows) n += batch.length;
     return n;
   });
+
+  if (want('ndjson')) {
+    // The same rows as NDJSON, one object per line (row_to_json; the values hold no backslash, so COPY's text format leaves them as is).
+    const { to } = await import('pg-copy-streams');
+    const parts: Buffer[] = [];
+    for await (const chunk of client.query(to(`COPY (SELECT row_to_json(t) FROM ${TABLE} t) TO STDOUT`))) parts.push(chunk as Buffer);
+    const ndjson = join(dir, 'rows.ndjson');
+    writeFileSync(ndjson, Buffer.concat(parts));
+    await measure('openNdjson (I-JSON parse + canonicalize)', async () => {
+      const { rows } = await openNdjson(ndjson, { types });
+      let n = 0;
+      for await (const batch of rows) n += batch.length;
+      return n;
+    });
+  }
 } finally {
   await client.query(`DROP TABLE IF EXISTS ${TABLE}`);
   await client.end();
