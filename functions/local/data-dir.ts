@@ -19,11 +19,12 @@
  * stops with a sentence that says so instead of a LevelDB error.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ValidatorSet } from '@ledgerseal/sdk';
 import { generateAdminToken, hashToken } from '../api/auth.ts';
 import { parseSealingKey } from '../config.ts';
+import { lockDirectory } from '../dir-lock.ts';
 
 /**
  * The on-disk format of a local ledger. 2: validators cosign in C2SP
@@ -36,46 +37,21 @@ export class DataDirError extends Error {
   override name = 'DataDirError';
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Take the directory's lock (an exclusively created file holding our pid). A
  * lock left by a process that no longer runs is taken over; one held by a live
  * process is refused. Returns the release function.
  */
 export function lockDataDir(dir: string): () => void {
-  const file = join(dir, 'lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        try {
-          if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
-        } catch {
-          /* already gone */
-        }
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-      throw new DataDirError(`the data directory ${dir} is in use by process ${pid} (another npm start?); stop it or set LEDGERSEAL_DATA_DIR to another directory`);
-    }
-    if (pid === process.pid) throw new DataDirError(`the data directory ${dir} is already open in this process`);
-    unlinkSync(file); // stale: its process is gone
-  }
-  throw new DataDirError(`cannot lock the data directory ${dir}`);
+  return lockDirectory(dir, (r) =>
+    new DataDirError(
+      r.kind === 'in-use'
+        ? `the data directory ${dir} is in use by process ${r.pid} (another npm start?); stop it or set LEDGERSEAL_DATA_DIR to another directory`
+        : r.kind === 'this-process'
+          ? `the data directory ${dir} is already open in this process`
+          : `cannot lock the data directory ${dir}`,
+    ),
+  );
 }
 
 /** A ledger keeps its origin and format for life: refuse to continue one under another origin or format. */

@@ -13,9 +13,10 @@
  * `memoryStateStore()` is the same document without a file: for tests and
  * benchmarks that do not restart (a restart forgets what was signed).
  */
-import { open, readFile, rename, unlink, writeFile, mkdir } from 'node:fs/promises';
+import { open, readFile, rename, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '@ledgerseal/sdk';
+import { lockDirectory } from '../dir-lock.ts';
 import { checkFrontier } from './frontier.ts';
 import { KEPT_RECORDS, type RecordResult, type SignedRecord, type ValidatorState, type ValidatorStateStore } from './state-store.ts';
 
@@ -89,42 +90,17 @@ function parseDocument(text: string, file: string, name: string, origin: string)
   return doc;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Take `<dir>/lock` (exclusive create); a lock of a process that is gone is taken over. Returns the release function. */
-async function lock(dir: string): Promise<() => Promise<void>> {
-  const file = join(dir, 'lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
-      return async () => {
-        try {
-          if ((await readFile(file, 'utf8')).trim() === String(process.pid)) await unlink(file);
-        } catch {
-          /* already gone */
-        }
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-    if (Number.isSafeInteger(pid) && pid > 0 && alive(pid)) {
-      throw new StateFileError(
-        pid === process.pid
-          ? `the validator state directory ${dir} is already open in this process`
-          : `the validator state directory ${dir} is in use by process ${pid}; two processes must never share one validator's state`,
-      );
-    }
-    await unlink(file).catch(() => {}); // stale: its process is gone
-  }
-  throw new StateFileError(`cannot lock the validator state directory ${dir}`);
+/** Take `<dir>/lock` (functions/dir-lock.ts): one process per validator state. Returns the release function. */
+function lock(dir: string): () => void {
+  return lockDirectory(dir, (r) =>
+    new StateFileError(
+      r.kind === 'this-process'
+        ? `the validator state directory ${dir} is already open in this process`
+        : r.kind === 'in-use'
+          ? `the validator state directory ${dir} is in use by process ${r.pid}; two processes must never share one validator's state`
+          : `cannot lock the validator state directory ${dir}`,
+    ),
+  );
 }
 
 /** The state document in memory; `persist` (absent: memory only) writes it durably. */
@@ -135,7 +111,7 @@ class DocumentStateStore implements ValidatorStateStore {
     readonly location: string,
     doc: StateDocument,
     private readonly persist: ((doc: StateDocument) => Promise<void>) | null,
-    private readonly release: () => Promise<void>,
+    private readonly release: () => void,
   ) {
     this.#doc = doc;
   }
@@ -225,7 +201,7 @@ async function writeAtomically(dir: string, doc: StateDocument): Promise<void> {
 export async function openFileStateStore(opts: { dir: string; name: string; origin: string }): Promise<ValidatorStateStore> {
   const { dir, name, origin } = opts;
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const release = await lock(dir);
+  const release = lock(dir);
   try {
     const file = join(dir, STATE_FILE);
     let text: string | null = null;
