@@ -138,12 +138,14 @@ export async function reconcile(
 
   const pubs = [...base.publications];
   const sorted = [...served.publications].sort((a, b) => a.size - b.size);
+  // Each new publication's own checks (code, checkpoint, quorum signatures), once.
+  const problems = new Map(sorted.filter((p) => !bySize.has(p.size)).map((p) => [p, publicationProblem(p, base.set)] as const));
   // The consistency proofs are fetched all at once, each from the publication that will be pinned just
   // below (if all pass); a pair that turns out otherwise is fetched again when its turn comes.
   const prefetched = new Map<string, Promise<Uint8Array[]>>();
   {
     const sizes = new Set(pubs.map((x) => x.size));
-    const candidates = sorted.filter((p) => !bySize.has(p.size) && publicationProblem(p, base.set) === null);
+    const candidates = sorted.filter((p) => problems.get(p) === null);
     for (const c of candidates) sizes.add(c.size);
     const ascending = [...sizes].sort((a, b) => a - b);
     for (const c of candidates) {
@@ -161,7 +163,7 @@ export async function reconcile(
       if (known.root !== p.root) out.conflicts.push({ size: p.size, pinnedRoot: known.root, servedRoot: p.root });
       continue;
     }
-    const problem = publicationProblem(p, base.set);
+    const problem = problems.get(p) ?? null;
     if (problem) {
       out.refused.push({ size: p.size, reason: problem });
       continue;
